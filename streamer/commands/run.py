@@ -1,0 +1,88 @@
+"""`streamer run BRIEF --out URL ...`: one live session from a brief to files and/or RTMP."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import re
+import signal
+import sys
+
+from ..brief import load_brief
+from ..errors import ConfigError
+from ..media.encoder import VideoSettings
+from ..media.outputs import Output, open_output
+from ..planner import script_lines
+from ..scene import SceneRenderer
+from ..session import Session
+from ..tts import create_tts
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BITRATE = {720: 2_500_000, 1080: 4_500_000}
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="stream a brief to RTMP URLs and/or files")
+    p.add_argument("brief", help="brief file (YAML or JSON)")
+    p.add_argument("--out", action="append", required=True, metavar="URL",
+                   help="rtmp://host/app/key or a .flv/.mp4/.mkv path; repeat for several outputs")
+    p.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this much stream time")
+    p.add_argument("--realtime", action="store_true", help="pace file outputs to the wall clock (RTMP always is)")
+    p.add_argument("--size", default="1280x720", help="frame size WxH (default 1280x720)")
+    p.add_argument("--fps", type=int, default=30, help="frames per second (default 30)")
+    p.add_argument("--bitrate", type=int, metavar="BPS", help="video bitrate (default 2.5 Mbps at 720p)")
+    p.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast; ultrafast for density)")
+    p.add_argument("--voice", metavar="ENGINE:VOICE", help="e.g. piper:joe, espeak:cmn, edge:zh-CN-XiaoxiaoNeural")
+    p.add_argument("--avatar", metavar="NAME|PATH", help="avatar pack name or directory")
+    p.add_argument("--seed", type=int, default=0, help="script variation seed")
+    p.add_argument("--stats", action="store_true", help="print the final health stats as JSON on stdout")
+    p.set_defaults(func=run)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    m = re.fullmatch(r"(\d+)x(\d+)", text.strip())
+    if not m:
+        raise ConfigError(f"--size {text!r}: expected WxH, e.g. 1280x720")
+    w, h = int(m[1]), int(m[2])
+    if not (64 <= w <= 3840 and 64 <= h <= 2160) or w % 2 or h % 2:
+        raise ConfigError(f"--size {text!r}: width and height must be even, 64..3840 x 64..2160")
+    return w, h
+
+
+def run(args: argparse.Namespace) -> int:
+    brief = load_brief(args.brief)
+    width, height = parse_size(args.size)
+    if not 1 <= args.fps <= 60:
+        raise ConfigError(f"--fps {args.fps}: must be between 1 and 60")
+    if args.duration is not None and args.duration <= 0:
+        raise ConfigError(f"--duration {args.duration:g}: must be positive")
+    bitrate = args.bitrate or DEFAULT_BITRATE.get(height, int(2_500_000 * width * height / (1280 * 720)))
+    video = VideoSettings(width, height, args.fps, bitrate, args.preset)
+    tts = create_tts(args.voice, brief.language)
+    renderer = SceneRenderer(brief, (width, height), args.fps, avatar=args.avatar)
+    outputs: list[Output] = [open_output(url) for url in args.out]
+    realtime = args.realtime or any(o.live for o in outputs)
+    session = Session(brief, script_lines(brief, seed=args.seed), tts, renderer, outputs, video,
+                      realtime=realtime, duration_s=args.duration)
+    stats = asyncio.run(_run_until_signal(session))
+    health = session.health()
+    log.info("done: %d frames, %d samples (%.2f s), %d sentences", stats.frames, stats.samples,
+             stats.frames / args.fps, stats.utterances)
+    if args.stats:
+        json.dump(health, sys.stdout, ensure_ascii=False)
+        print()
+    return 0
+
+
+async def _run_until_signal(session: Session):  # noqa: ANN202
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, session.stop)
+    try:
+        return await session.run()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

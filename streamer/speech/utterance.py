@@ -1,0 +1,19 @@
+"""An utterance: one synthesized sentence waiting for, or on, air."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tts.base import Mark
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    text: str
+    pcm: np.ndarray  # SAMPLE_RATE mono float32
+    marks: tuple[Mark, ...]
+    product_id: str | None = None
+    cue: str | None = None
+    source: str = "script"  # script | reply | say
