@@ -72,6 +72,7 @@ class Session:
         self._playout = Playout(SAMPLE_RATE, self.stats.history.append)
         self._product: Product | None = brief.products[0]
         self._stop = asyncio.Event()
+        self._first_ready = asyncio.Event()
         self._encode_pool = ThreadPoolExecutor(1, thread_name_prefix="encode")
         self._encoder: Encoder | None = None
 
@@ -85,6 +86,12 @@ class Session:
         for out in self._outputs:
             out.start(self._encoder.video_stream, self._encoder.audio_stream)
         speaker = asyncio.create_task(self._speak(), name="session:speaker")
+        try:
+            # engines load their models on first use; let that finish before the clock starts so a live stream
+            # opens with speech and without late frames
+            await asyncio.wait_for(self._first_ready.wait(), SPEECH_WAIT_S)
+        except TimeoutError:
+            log.warning("no speech ready after %.0f s; starting with the host idle", SPEECH_WAIT_S)
         self.stats.started_monotonic = time.monotonic()
         try:
             await self._tick_frames()
@@ -111,6 +118,7 @@ class Session:
                 await asyncio.sleep(TTS_FAILURE_PAUSE_S)
                 continue
             await self._ready.put(Utterance(line.text, pcm, tuple(marks), line.product_id, line.cue))
+            self._first_ready.set()
 
     async def _synthesize(self, text: str) -> tuple[np.ndarray, list]:
         pieces, marks = [], []

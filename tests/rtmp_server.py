@@ -14,7 +14,7 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
 CONF = """\
-load_module {module};
+{user}load_module {module};
 worker_processes 1;
 daemon off;
 master_process on;
@@ -48,9 +48,9 @@ class RtmpServer:
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         (root / "rec").mkdir(parents=True, exist_ok=True)
-        os.chmod(root, 0o777)
-        os.chmod(root / "rec", 0o777)  # nginx workers run as nobody when started by root
-        (root / "nginx.conf").write_text(CONF.format(module=RTMP_MODULE, root=root, port=self.port))
+        # started by root, nginx workers would run as nobody and could not write into pytest's private tmp dirs
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        (root / "nginx.conf").write_text(CONF.format(user=user, module=RTMP_MODULE, root=root, port=self.port))
 
     @property
     def url(self) -> str:
@@ -58,7 +58,8 @@ class RtmpServer:
 
     def start(self) -> None:
         self.proc = subprocess.Popen([NGINX, "-c", str(self.root / "nginx.conf"), "-p", str(self.root)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     start_new_session=True)  # its own process group: kill() takes the workers too
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -73,9 +74,8 @@ class RtmpServer:
     def kill(self) -> None:
         """Drop every connection at once, as a crashed ingest would."""
         if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
-            subprocess.run(["pkill", "-KILL", "-f", str(self.root / "nginx.conf")], check=False)
 
     def stop(self) -> None:
         """Graceful stop: nginx finishes the recordings it has open."""
