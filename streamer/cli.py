@@ -12,7 +12,7 @@ import sys
 
 from .errors import StreamerError
 
-COMMANDS = ("run", "plan", "lint", "avatars")
+COMMANDS = ("run", "plan", "lint", "reply", "avatars", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,10 +1,14 @@
 """One live session: script -> speech -> scene -> encoder -> outputs, on one audio-master clock.
 
-Two tasks run per session: the *speaker* synthesizes the next script sentence (one utterance of look-ahead) and the
-*ticker* emits frame after frame: it starts ready utterances on frame boundaries, renders the scene for the frame's
-time (in a worker thread), and hands frame + audio to the encode thread, which fans packets out to every output.
-Live sessions pace the ticker to a monotonic clock; file renders run as fast as the machine allows and wait for
-speech instead of filling with silence, so they are deterministic.
+Two tasks run per session: the *speaker* (streamer/speech/speaker.py) chooses and synthesizes what the host says
+next, and the *ticker* emits frame after frame: it starts ready utterances on frame boundaries, renders the scene
+for the frame's time (in a worker thread) and hands frame + audio to the encode thread, which fans packets out to
+every output. Live sessions pace the ticker to a monotonic clock; file renders run as fast as the machine allows and
+wait for speech instead of filling with silence, so they are deterministic.
+
+Commands (call from the session's event loop): ``say``, ``interrupt``, ``switch_product``, ``pause_script``,
+``resume_script``, ``stop``. Events go to ``on_event`` as dicts with a ``type``:
+``speech_start`` / ``speech_end`` (text, source, media time, seconds played), ``product`` (product_id).
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
 from .brief import Brief, Product
-from .errors import EngineError
+from .errors import ConfigError
 from .media.clock import MediaClock
 from .media.encoder import Encoder, VideoSettings
 from .media.outputs import Output
@@ -28,17 +33,19 @@ from .media.pacer import Pacer
 from .planner import ScriptLine
 from .scene.state import FrameState
 from .speech.playout import Played, Playout
-from .speech.utterance import Utterance
+from .speech.speaker import Request, Speaker
 from .tts.base import SAMPLE_RATE, TTS
 
 log = logging.getLogger(__name__)
 
-SPEECH_WAIT_S = 30.0  # file renders wait this long for the next sentence before idling over silence
+SPEECH_WAIT_S = 30.0  # how long a file render (or a live start) waits for speech before idling over silence
 HISTORY_LEN = 200
-TTS_FAILURE_PAUSE_S = 1.0
+
+Event = dict[str, Any]
+FrameTap = Callable[[int, np.ndarray, np.ndarray], None]  # (frame index, RGB frame, PCM) in the encode thread
 
 
-class Renderer:  # the part of SceneRenderer the session uses
+class Renderer(Protocol):
     def render(self, state: FrameState) -> np.ndarray: ...
     def close(self) -> None: ...
 
@@ -48,49 +55,76 @@ class SessionStats:
     frames: int = 0
     samples: int = 0
     utterances: int = 0
-    tts_failures: int = 0
     started_monotonic: float = 0.0
     history: deque[Played] = field(default_factory=lambda: deque(maxlen=HISTORY_LEN))
+    reply_wait_s: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_LEN))
 
 
 class Session:
     def __init__(self, brief: Brief, script: Iterator[ScriptLine], tts: TTS, renderer: Renderer,
                  outputs: list[Output], video: VideoSettings, *, realtime: bool,
-                 duration_s: float | None = None, pacer: Pacer | None = None) -> None:
+                 duration_s: float | None = None, pacer: Pacer | None = None,
+                 on_event: Callable[[Event], None] | None = None, taps: list[FrameTap] | None = None) -> None:
         self.brief = brief
         self.clock = MediaClock(video.fps, SAMPLE_RATE)
         self.video = video
         self.realtime = realtime
         self.total_frames = self.clock.frames_for(duration_s) if duration_s is not None else None
         self.stats = SessionStats()
-        self._script = script
+        self.speaker = Speaker(tts, script)
         self._tts = tts
         self._renderer = renderer
         self._outputs = outputs
         self._pacer = pacer or Pacer()
-        self._ready: asyncio.Queue[Utterance] = asyncio.Queue(maxsize=1)  # bounded look-ahead: one sentence
-        self._playout = Playout(SAMPLE_RATE, self.stats.history.append)
+        self._on_event = on_event
+        self._taps = list(taps or [])
+        self._playout = Playout(SAMPLE_RATE, self._played)
         self._product: Product | None = brief.products[0]
         self._stop = asyncio.Event()
-        self._first_ready = asyncio.Event()
+        self._interrupt_pending = False
         self._encode_pool = ThreadPoolExecutor(1, thread_name_prefix="encode")
         self._encoder: Encoder | None = None
 
+    # --- commands ------------------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Ask the session to end after the current frame; outputs are flushed and closed."""
+        """End after the current frame; outputs are flushed and closed."""
         self._stop.set()
 
+    def say(self, text: str, *, urgent: bool = False, source: str = "say") -> Request:
+        """Speak ``text`` before the script goes on (``urgent``: cut in now)."""
+        req = Request(text, source, urgent, self._product.id if self._product else None)
+        self.speaker.request(req)
+        return req
+
+    def interrupt(self) -> None:
+        """Silence the host at the next frame and drop everything queued; the script then goes on."""
+        self._interrupt_pending = True
+        self.speaker.interrupt()
+
+    def switch_product(self, product_id: str) -> None:
+        try:
+            self._set_product(self.brief.product(product_id))
+        except KeyError:
+            raise ConfigError(f"unknown product {product_id!r}; the brief has "
+                              f"{', '.join(p.id for p in self.brief.products)}") from None
+        self.speaker.seek_product(product_id)
+
+    def pause_script(self) -> None:
+        self.speaker.pause()
+
+    def resume_script(self) -> None:
+        self.speaker.resume()
+
+    # --- running -------------------------------------------------------------------------------------------
     async def run(self) -> SessionStats:
         loop = asyncio.get_running_loop()
         self._encoder = await loop.run_in_executor(self._encode_pool, Encoder, self.video, SAMPLE_RATE)
         for out in self._outputs:
             out.start(self._encoder.video_stream, self._encoder.audio_stream)
-        speaker = asyncio.create_task(self._speak(), name="session:speaker")
-        try:
-            # engines load their models on first use; let that finish before the clock starts so a live stream
-            # opens with speech and without late frames
-            await asyncio.wait_for(self._first_ready.wait(), SPEECH_WAIT_S)
-        except TimeoutError:
+        speaker = asyncio.create_task(self.speaker.run(), name="session:speaker")
+        # engines load their models on first use; let that finish before the clock starts so a live stream
+        # opens with speech and without late frames
+        if not await self.speaker.wait_ready(SPEECH_WAIT_S):
             log.warning("no speech ready after %.0f s; starting with the host idle", SPEECH_WAIT_S)
         self.stats.started_monotonic = time.monotonic()
         try:
@@ -102,32 +136,12 @@ class Session:
             except asyncio.CancelledError:
                 if not speaker.cancelled():
                     raise
+            await self.speaker.aclose()
             await loop.run_in_executor(self._encode_pool, self._finish)
             self._encode_pool.shutdown()
             self._renderer.close()
+            await self._tts.aclose()
         return self.stats
-
-    async def _speak(self) -> None:
-        """Synthesize script sentences one ahead of the playout."""
-        for line in self._script:
-            try:
-                pcm, marks = await self._synthesize(line.text)
-            except EngineError as e:
-                self.stats.tts_failures += 1
-                log.error("no TTS engine could speak %r: %s", line.text, e)
-                await asyncio.sleep(TTS_FAILURE_PAUSE_S)
-                continue
-            await self._ready.put(Utterance(line.text, pcm, tuple(marks), line.product_id, line.cue))
-            self._first_ready.set()
-
-    async def _synthesize(self, text: str) -> tuple[np.ndarray, list]:
-        pieces, marks = [], []
-        async for chunk in self._tts.synthesize(text):
-            pieces.append(chunk.pcm)
-            marks.extend(chunk.marks)
-        if not pieces:
-            raise EngineError(f"TTS returned no audio for {text!r}")
-        return np.concatenate(pieces), marks
 
     async def _tick_frames(self) -> None:
         loop = asyncio.get_running_loop()
@@ -137,12 +151,17 @@ class Session:
             if self.realtime:
                 await self._pacer.wait_until(self.clock.frame_time(k))
             start = self.clock.frame_start_sample(k)
+            if self._interrupt_pending:
+                self._interrupt_pending = False
+                self._playout.interrupt(start)
+            elif self.speaker.urgent_ready():
+                self._playout.interrupt(start, breath=False)
             await self._maybe_begin_utterance(start)
             pcm, speaking = self._playout.take(start, self.clock.samples_in_frame(k))
             state = FrameState(k, self.clock.frame_time(k), speaking, self._product)
             rgb = await asyncio.to_thread(self._renderer.render, state)
             if pending is not None:
-                await asyncio.wrap_future(pending)  # keep at most one frame in the encoder: bounded latency
+                await asyncio.wrap_future(pending)  # at most one frame in the encoder: bounded latency
             pending = loop.run_in_executor(self._encode_pool, self._encode, k, rgb, pcm)  # type: ignore[assignment]
             self.stats.frames = k + 1
             self.stats.samples = start + pcm.size
@@ -153,24 +172,46 @@ class Session:
     async def _maybe_begin_utterance(self, sample: int) -> None:
         if not self._playout.can_start(sample):
             return
-        if not self._ready.empty():
-            utt = self._ready.get_nowait()
-        elif self.realtime:
-            return  # live: never wait for speech, the host idles over silence
-        else:
-            try:
-                utt = await asyncio.wait_for(self._ready.get(), SPEECH_WAIT_S)
-            except TimeoutError:
-                log.warning("no speech ready after %.0f s; idling", SPEECH_WAIT_S)
-                return
+        utt = self.speaker.take_ready()
+        if utt is None and not self.realtime and not self.speaker.paused:
+            # a file render has no audience waiting: wait for speech rather than fill the file with silence
+            if await self.speaker.wait_ready(SPEECH_WAIT_S):
+                utt = self.speaker.take_ready()
+        if utt is None:
+            return
         if utt.product_id is not None and (self._product is None or utt.product_id != self._product.id):
-            self._product = self.brief.product(utt.product_id)
-            log.info("product -> %s", utt.product_id)
+            self._set_product(self.brief.product(utt.product_id))
         self._playout.begin(utt, sample)
         self.stats.utterances += 1
+        if utt.source != "script" and utt.requested:
+            self.stats.reply_wait_s.append(time.monotonic() - utt.requested)
+        self._emit({"type": "speech_start", "text": utt.text, "source": utt.source, "t": sample / SAMPLE_RATE,
+                    "product_id": utt.product_id})
+
+    def _set_product(self, product: Product) -> None:
+        if self._product is not None and product.id == self._product.id:
+            return
+        self._product = product
+        log.info("product -> %s", product.id)
+        self._emit({"type": "product", "product_id": product.id})
+
+    def _played(self, done: Played) -> None:
+        self.stats.history.append(done)
+        self._emit({"type": "speech_end", "text": done.utterance.text, "source": done.utterance.source,
+                    "t": (done.start_sample + done.samples_played) / SAMPLE_RATE,
+                    "played_s": done.samples_played / SAMPLE_RATE, "complete": done.complete})
+
+    def _emit(self, event: Event) -> None:
+        if self._on_event is not None:
+            try:
+                self._on_event(event)
+            except Exception:  # a broken listener must not stop the stream
+                log.exception("event listener failed on %s", event.get("type"))
 
     def _encode(self, k: int, rgb: np.ndarray, pcm: np.ndarray) -> None:
         assert self._encoder is not None
+        for tap in self._taps:
+            tap(k, rgb, pcm)
         for packet in self._encoder.encode(k, rgb, pcm):
             for out in self._outputs:
                 out.send(packet)
@@ -196,7 +237,8 @@ class Session:
             "late_frames": self._pacer.late,
             "reanchors": self._pacer.reanchors,
             "utterances": self.stats.utterances,
-            "tts_failures": self.stats.tts_failures,
+            "tts_failures": self.speaker.failures,
+            "product_id": self._product.id if self._product else None,
             "outputs": {o.display: {"state": o.stats.state, "sent": o.stats.packets_sent,
                                     "dropped": o.stats.packets_dropped, "connects": o.stats.connects,
                                     "last_error": o.stats.last_error} for o in self._outputs},

@@ -66,15 +66,18 @@ class Playout:
             self._finish(u.pcm.size)
         return out, speaking
 
-    def interrupt(self, sample: int) -> None:
-        """Stop the current utterance at ``sample`` (the first sample not yet handed out)."""
+    def interrupt(self, sample: int, *, breath: bool = True) -> None:
+        """Stop the current utterance at ``sample`` (the first sample not yet handed out). Without ``breath`` the
+        next utterance may start at once (an urgent reply cutting in)."""
         if self._current is not None:
-            self._finish(max(0, sample - self._start))
+            self._finish(max(0, sample - self._start), breath)
+        elif not breath:
+            self._free_at = min(self._free_at, sample)
 
-    def _finish(self, played: int) -> None:
+    def _finish(self, played: int, breath: bool = True) -> None:
         assert self._current is not None
         done = Played(self._current, self._start, min(played, self._current.pcm.size))
-        self._free_at = self._start + done.samples_played + self._pause
+        self._free_at = self._start + done.samples_played + (self._pause if breath else 0)
         self._current = self._speaking = None
         if self._on_played:
             self._on_played(done)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..planner.script import ScriptLine
 from ..tts.base import Mark
 
 
@@ -17,3 +18,6 @@ class Utterance:
     product_id: str | None = None
     cue: str | None = None
     source: str = "script"  # script | reply | say
+    urgent: bool = False
+    line: ScriptLine | None = None  # the script line it came from, so a flushed sentence can be said later
+    requested: float = 0.0  # monotonic time the request was made (reply latency)

@@ -1,0 +1,182 @@
+"""The speaker decides what the host says next and synthesizes it just ahead of the playout.
+
+Requests come in three kinds: operator ``say`` lines and viewer replies (both jump the queue) and the script (one
+sentence of look-ahead). A request arriving while a script sentence is being synthesized cancels that synthesis and
+puts the line back, so a reply never waits for script audio nobody has heard yet. ``interrupt`` flushes every
+stage: the running synthesis, queued replies and ready audio; the script then goes on with its next unsaid line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import EngineError
+from ..planner import ScriptLine
+from ..tts.base import TTS, Mark
+from .utterance import Utterance
+
+log = logging.getLogger(__name__)
+
+MAX_PENDING_REQUESTS = 20  # replies beyond this are stale before they could be said
+TTS_FAILURE_PAUSE_S = 1.0
+PRODUCT_SEEK_LIMIT = 1000  # script lines to skip at most when the operator switches product
+
+PRIORITY = {"script": 0, "reply": 1, "say": 2}
+
+
+@dataclass(slots=True)
+class Request:
+    text: str
+    source: str = "reply"  # reply | say
+    urgent: bool = False  # cut in now instead of waiting for the current sentence to end
+    product_id: str | None = None
+    cue: str | None = None
+    created: float = field(default_factory=time.monotonic)  # for latency figures
+
+
+class Speaker:
+    def __init__(self, tts: TTS, script: Iterator[ScriptLine]) -> None:
+        self._tts = tts
+        self._script = script
+        self._script_back: deque[ScriptLine] = deque()  # lines taken but not said (cancelled or flushed)
+        self._requests: deque[Request] = deque(maxlen=MAX_PENDING_REQUESTS)
+        self._ready: list[Utterance] = []
+        self._wake = asyncio.Event()
+        self._ready_event = asyncio.Event()
+        self._synth: asyncio.Task[Utterance] | None = None
+        self._synth_is_script = False
+        self.paused = False
+        self.failures = 0
+
+    # --- commands ------------------------------------------------------------------------------------------
+    def request(self, req: Request) -> None:
+        self._requests.append(req)
+        if self._synth is not None and self._synth_is_script:
+            self._synth.cancel()  # the reply goes first; the script line is put back
+        self._wake.set()
+
+    def interrupt(self) -> None:
+        """Drop everything not yet on air; the script resumes with its next unsaid line."""
+        self._requests.clear()
+        if self._synth is not None:
+            self._synth.cancel()
+        for u in self._ready:
+            if u.source == "script" and u.line is not None:
+                self._script_back.appendleft(u.line)
+        self._ready.clear()
+        self._wake.set()
+
+    def pause(self) -> None:
+        self.paused = True
+        if self._synth is not None and self._synth_is_script:
+            self._synth.cancel()
+        self._drop_ready_script()
+
+    def resume(self) -> None:
+        self.paused = False
+        self._wake.set()
+
+    def seek_product(self, product_id: str) -> None:
+        """Continue the script at the next line about ``product_id``."""
+        if self._synth is not None and self._synth_is_script:
+            self._synth.cancel()
+        self._drop_ready_script()
+        for _ in range(PRODUCT_SEEK_LIMIT):
+            line = self._next_line()
+            if line.product_id == product_id:
+                self._script_back.appendleft(line)
+                break
+        self._wake.set()
+
+    # --- for the ticker ------------------------------------------------------------------------------------
+    def take_ready(self) -> Utterance | None:
+        if not self._ready:
+            return None
+        best = max(range(len(self._ready)), key=lambda i: PRIORITY[self._ready[i].source])
+        utt = self._ready.pop(best)
+        self._wake.set()
+        return utt
+
+    def urgent_ready(self) -> bool:
+        return any(u.urgent for u in self._ready)
+
+    async def wait_ready(self, timeout_s: float) -> bool:
+        if self._ready:
+            return True
+        self._ready_event.clear()
+        try:
+            await asyncio.wait_for(self._ready_event.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    # --- the loop ------------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            job = self._next_job()
+            if job is None:
+                await self._wake.wait()
+                continue
+            req, line = job
+            self._synth_is_script = line is not None
+            self._synth = asyncio.create_task(self._synthesize(req, line), name="speaker:tts")
+            try:
+                utt = await self._synth
+            except asyncio.CancelledError:
+                if line is not None:
+                    self._script_back.appendleft(line)
+                if asyncio.current_task().cancelling():  # type: ignore[union-attr]
+                    raise  # we are being shut down, not just pre-empted
+                continue
+            except EngineError as e:
+                self.failures += 1
+                log.error("no TTS engine could speak %r: %s", req.text, e)
+                await asyncio.sleep(TTS_FAILURE_PAUSE_S)
+                continue
+            finally:
+                self._synth = None
+            self._ready.append(utt)
+            self._ready_event.set()
+
+    def _next_job(self) -> tuple[Request, ScriptLine | None] | None:
+        if self._requests:
+            return self._requests.popleft(), None
+        if self.paused or any(u.source == "script" for u in self._ready):
+            return None  # one script sentence of look-ahead is enough
+        line = self._next_line()
+        return Request(line.text, "script", False, line.product_id, line.cue), line
+
+    def _next_line(self) -> ScriptLine:
+        return self._script_back.popleft() if self._script_back else next(self._script)
+
+    def _drop_ready_script(self) -> None:
+        for u in [u for u in self._ready if u.source == "script"]:
+            self._ready.remove(u)
+            if u.line is not None:
+                self._script_back.appendleft(u.line)
+
+    async def _synthesize(self, req: Request, line: ScriptLine | None) -> Utterance:
+        pieces: list[np.ndarray] = []
+        marks: list[Mark] = []
+        async for chunk in self._tts.synthesize(req.text):
+            pieces.append(chunk.pcm)
+            marks.extend(chunk.marks)
+        if not pieces:
+            raise EngineError(f"TTS returned no audio for {req.text!r}")
+        return Utterance(req.text, np.concatenate(pieces), tuple(marks), req.product_id, req.cue, req.source,
+                         urgent=req.urgent, line=line, requested=req.created)
+
+    async def aclose(self) -> None:
+        if self._synth is not None:
+            self._synth.cancel()
+            with contextlib.suppress(asyncio.CancelledError, EngineError):
+                await self._synth
