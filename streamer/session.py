@@ -156,6 +156,10 @@ class Session:
                 self._playout.interrupt(start)
             elif self.speaker.urgent_ready():
                 self._playout.interrupt(start, breath=False)
+            elif self._reply_can_cut_in(start):
+                cut = self._playout.current
+                self._playout.interrupt(start, breath=False)
+                self.speaker.say_again(cut)  # type: ignore[arg-type]
             await self._maybe_begin_utterance(start)
             pcm, speaking = self._playout.take(start, self.clock.samples_in_frame(k))
             state = FrameState(k, self.clock.frame_time(k), speaking, self._product)
@@ -168,6 +172,12 @@ class Session:
             k += 1
         if pending is not None:
             await asyncio.wrap_future(pending)
+
+    def _reply_can_cut_in(self, sample: int) -> bool:
+        """A waiting reply takes the next clause pause of a script sentence; the sentence is said again after."""
+        cur = self._playout.current
+        return (cur is not None and cur.source == "script" and self.speaker.reply_ready()
+                and self._playout.in_pause(sample))
 
     async def _maybe_begin_utterance(self, sample: int) -> None:
         if not self._playout.can_start(sample):

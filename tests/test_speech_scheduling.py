@@ -123,3 +123,25 @@ def test_switching_product_moves_the_card_and_the_script(tmp_path: Path) -> None
     nxt = [e for e in events if e["type"] == "speech_start"][1]
     assert nxt["product_id"] == "b"
     assert list(itertools.islice((e["product_id"] for e in events if e["type"] == "speech_start"), 1, 2)) == ["b"]
+
+
+def test_a_waiting_reply_takes_the_next_clause_pause_and_the_cut_sentence_is_said_again(tmp_path: Path) -> None:
+    events: list[dict[str, Any]] = []
+    asked: list[bool] = []
+    long_line = ScriptLine("First we talk about the lid, then the handle, and after that the price, "
+                           "which is nine dollars today.", "a", "point")
+    script = iter([SCRIPT[0], long_line, *SCRIPT[2:]])
+
+    def react(session: Session, e: dict[str, Any]) -> None:
+        if e["type"] == "speech_start" and e["text"] == long_line.text and not asked:
+            asked.append(True)
+            session.say("It holds half a litre.", source="reply")
+
+    session = make_session(tmp_path, 20, events, react)
+    session.speaker._script = script
+    asyncio.run(session.run())
+    start = next(e for e in events if e["type"] == "speech_start" and e["text"] == long_line.text)
+    cut = next(e for e in events if e["type"] == "speech_end" and e["text"] == long_line.text)
+    assert not cut["complete"] and cut["t"] - start["t"] < 3.0  # cut at a clause pause, not at the end
+    said = starts(events)
+    assert said[1:5] == [long_line.text, "It holds half a litre.", long_line.text, SCRIPT[2].text]

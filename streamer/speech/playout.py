@@ -66,6 +66,14 @@ class Playout:
             self._finish(u.pcm.size)
         return out, speaking
 
+    def in_pause(self, sample: int) -> bool:
+        """True when ``sample`` falls in a clause pause of the utterance on air (a place to cut in)."""
+        u = self._current
+        if u is None:
+            return False
+        offset = sample - self._start
+        return any(a <= offset < b for a, b in u.pauses)
+
     def interrupt(self, sample: int, *, breath: bool = True) -> None:
         """Stop the current utterance at ``sample`` (the first sample not yet handed out). Without ``breath`` the
         next utterance may start at once (an urgent reply cutting in)."""

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..errors import EngineError
 from ..planner import ScriptLine
-from ..tts.base import TTS, Mark
+from ..tts.base import SAMPLE_RATE, TTS, Mark
+from .pauses import inner_pauses
 from .utterance import Utterance
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Speaker:
         self._synth_is_script = False
         self.paused = False
         self.failures = 0
+        self.reply_ready_s: deque[float] = deque(maxlen=200)  # request -> audio ready, for replies and say lines
 
     # --- commands ------------------------------------------------------------------------------------------
     def request(self, req: Request) -> None:
@@ -108,6 +110,15 @@ class Speaker:
     def urgent_ready(self) -> bool:
         return any(u.urgent for u in self._ready)
 
+    def reply_ready(self) -> bool:
+        return any(u.source != "script" for u in self._ready)
+
+    def say_again(self, utt: Utterance) -> None:
+        """Put a script sentence that was cut short back in front of the script's look-ahead."""
+        self._drop_ready_script()
+        self._ready.append(utt)
+        self._ready_event.set()
+
     async def wait_ready(self, timeout_s: float) -> bool:
         if self._ready:
             return True
@@ -144,6 +155,8 @@ class Speaker:
                 continue
             finally:
                 self._synth = None
+            if line is None:
+                self.reply_ready_s.append(time.monotonic() - req.created)
             self._ready.append(utt)
             self._ready_event.set()
 
@@ -172,8 +185,9 @@ class Speaker:
             marks.extend(chunk.marks)
         if not pieces:
             raise EngineError(f"TTS returned no audio for {req.text!r}")
-        return Utterance(req.text, np.concatenate(pieces), tuple(marks), req.product_id, req.cue, req.source,
-                         urgent=req.urgent, line=line, requested=req.created)
+        pcm = np.concatenate(pieces)
+        return Utterance(req.text, pcm, tuple(marks), req.product_id, req.cue, req.source, urgent=req.urgent,
+                         line=line, requested=req.created, pauses=inner_pauses(pcm, SAMPLE_RATE))
 
     async def aclose(self) -> None:
         if self._synth is not None:
