@@ -56,8 +56,8 @@ def _link(value: Any) -> Any:
                               {"value": value})
 
 
-Price = Annotated[float, BeforeValidator(_not_bool), Field(gt=0, allow_inf_nan=False)]
-Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=0)]
+Price = Annotated[float, Field(gt=0, allow_inf_nan=False), BeforeValidator(_not_bool)]
+Count = Annotated[int, Field(ge=0), BeforeValidator(_not_bool)]
 
 
 class FAQ(BaseModel):
@@ -81,7 +81,7 @@ class Product(BaseModel):
     currency: str = Field(default="CNY", description="ISO 4217 code, e.g. CNY or USD")
     stock: Count | None = Field(default=None, description="units available; 0 means sold out")
     link: Annotated[int | str | None, BeforeValidator(_link)] = Field(
-        default=None, description="shop link / cart slot number viewers are told to click")
+        default=None, description="the shop link number (cart slot) viewers are told to click, e.g. 3")
     image: str | None = Field(default=None, description="product picture for the scene's product card")
     hero: bool = Field(default=False, description="the room's main product: mentioned more often in each loop")
     selling_points: list[str] = Field(default_factory=list, description="short claims, each said on air")

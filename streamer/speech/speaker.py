@@ -31,6 +31,7 @@ TTS_FAILURE_PAUSE_S = 1.0
 PRODUCT_SEEK_LIMIT = 1000  # script lines to skip at most when the operator switches product
 
 PRIORITY = {"script": 0, "reply": 1, "say": 2}
+SEGMENT_STARTS = ("intro", "transition", "hook")  # script line kinds that open a product's block
 
 
 @dataclass(slots=True)
@@ -87,15 +88,21 @@ class Speaker:
         self._wake.set()
 
     def seek_product(self, product_id: str) -> None:
-        """Continue the script at the next line about ``product_id``."""
+        """Continue the script where it introduces ``product_id`` (or at its next line about it)."""
         if self._synth is not None and self._synth_is_script:
             self._synth.cancel()
         self._drop_ready_script()
+        first: ScriptLine | None = None
         for _ in range(PRODUCT_SEEK_LIMIT):
             line = self._next_line()
-            if line.product_id == product_id:
-                self._script_back.appendleft(line)
+            if line.product_id != product_id:
+                continue
+            first = first or line
+            if line.kind in SEGMENT_STARTS:
+                first = line
                 break
+        if first is not None:
+            self._script_back.appendleft(first)
         self._wake.set()
 
     # --- for the ticker ------------------------------------------------------------------------------------

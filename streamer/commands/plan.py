@@ -1,0 +1,72 @@
+"""`streamer plan BRIEF [--format json|md] [--loops N] [--seed S]`: print the show a brief becomes.
+
+With ``--llm`` (or STREAMER_LLM_BACKEND set) product blocks are written by an LLM and validated; when the model is
+unreachable the plan falls back to templates and says so in its notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from ..brief import load_brief
+from ..errors import ConfigError
+from ..llm import LLMConfig, create_chat
+from ..planner import Rundown, TemplatePlanner
+from ..planner.llm import LLMPlanner
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="print the rundown (script) a brief becomes")
+    p.add_argument("brief", help="brief file (YAML or JSON)")
+    p.add_argument("--format", choices=("json", "md"), default="md", help="output format (default md)")
+    p.add_argument("--loops", type=int, default=1, metavar="N", help="how many loops to plan (default 1)")
+    p.add_argument("--seed", type=int, default=0, help="variation seed (default 0)")
+    p.add_argument("--llm", action="store_true", help="write product blocks with an LLM (config from options/env)")
+    p.add_argument("--llm-backend", choices=("openai", "transformers"), help="default openai with --llm")
+    p.add_argument("--llm-base-url", metavar="URL", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--llm-model", metavar="NAME|PATH", help="model name, or a folder under models/ for transformers")
+    p.add_argument("--variants", type=int, default=3, metavar="N", help="LLM versions per product (default 3)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.loops <= 1000:
+        raise ConfigError(f"--loops {args.loops}: must be between 1 and 1000")
+    brief = load_brief(args.brief)
+    config = LLMConfig.from_env(backend=args.llm_backend or ("openai" if args.llm else None),
+                                base_url=args.llm_base_url, model=args.llm_model)
+    chat = create_chat(config)
+    if chat is None:
+        rundown = TemplatePlanner(brief, args.seed).plan(args.loops)
+    else:
+        planner = LLMPlanner(brief, chat, args.seed, variants=max(1, args.variants), temperature=config.temperature,
+                             max_tokens=config.max_tokens)
+        rundown = asyncio.run(planner.aplan(args.loops))
+    for note in rundown.notes:
+        print(f"streamer plan: note: {note}", file=sys.stderr)
+    sys.stdout.write(rundown.model_dump_json(indent=2) + "\n" if args.format == "json" else to_markdown(rundown, brief))
+    return 0
+
+
+def to_markdown(rundown: Rundown, brief: object) -> str:
+    names = {p.id: p.name for p in getattr(brief, "products", [])}
+    out = [f"# Rundown ({rundown.planner} planner, seed {rundown.seed})", "",
+           f"- language: {rundown.language}",
+           f"- loops: {len(rundown.loops)}, estimated {rundown.est_s:.0f} s in all",
+           f"- distinct-sentence ratio: {rundown.distinct_sentence_ratio:.3f}"]
+    out += [f"- note: {n}" for n in rundown.notes]
+    for loop in rundown.loops:
+        out += ["", f"## Loop {loop.index + 1} (about {loop.est_s:.0f} s)"]
+        current = None
+        for seg in loop.segments:
+            if seg.product_id != current:
+                current = seg.product_id
+                out += ["", f"### {names.get(current, current)} (`{current}`)", ""]
+            cue = f" _[{seg.cue}]_" if seg.cue else ""
+            out.append(f"- **{seg.kind.value}**{cue} {' '.join(seg.sentences)} ({seg.est_s:.1f} s)")
+    if rundown.dropped:
+        out += ["", "## Not said (failed the compliance lint)", ""]
+        out += [f"- `{d.field}` “{d.text}”: {'; '.join(d.reasons)}" for d in rundown.dropped]
+    return "\n".join(out) + "\n"
