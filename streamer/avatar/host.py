@@ -1,0 +1,35 @@
+"""What every host renderer (sprite, photo, later neural) offers the scene: its size, anchor and ``draw``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from .motion import Idle
+from .pack import GestureSpec, MotionSpec
+
+
+@dataclass(frozen=True, slots=True)
+class HostPose:
+    """Everything that varies from frame to frame: mouth parameters (open, width, round, press, fv), eyes,
+    idle motion and the gesture frame."""
+
+    mouth: np.ndarray
+    eyes: str = "open"  # open | half | closed
+    idle: Idle = field(default_factory=lambda: Idle(0.0, 0.0, 0.0, 0.0))
+    gesture: tuple[str, int] | None = None
+
+
+class Host(Protocol):
+    name: str
+    size: tuple[int, int]  # (w, h) in output pixels
+    anchor: tuple[float, float]  # output pixels inside the host box: the point the scene pins to its host anchor
+    motion: MotionSpec
+    gestures: dict[str, GestureSpec]
+    mouth_rect: tuple[int, int, int, int]  # (x, y, w, h) of the mouth at rest, in pixels of the host box
+
+    def draw(self, frame: np.ndarray, x: int, y: int, pose: HostPose, clip_bottom: int | None = None) -> None:
+        """Composite the host onto ``frame`` in place with its box's top-left at (x, y)."""
+        ...

@@ -1,0 +1,12 @@
+"""Scene: turns a FrameState into a full video frame (background, host, product card, captions, AI label).
+
+``SceneRenderer(brief, size, fps, avatar)`` is the entry point; see compositor.py for how a frame is put together
+and layout.py for the scene files (assets/scenes/) that place everything.
+"""
+
+from __future__ import annotations
+
+from .compositor import SceneRenderer
+from .state import FrameState, Speaking
+
+__all__ = ["SceneRenderer", "FrameState", "Speaking"]
