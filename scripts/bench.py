@@ -4,14 +4,19 @@ these machines are shared and noisy.
 
   encode:    the session's encoder (colour conversion, H.264 + AAC, fan-out to a file) vs bare libx264 on the
              same frames; the ratio is the engine's overhead.
+  render:    host + scene ms per frame at 720p and 1080p, and its ratio to the x264 encode of the same frames.
+  tts:       real-time factor and time to first chunk of the offline voices.
+  interaction: reply and interrupt latencies on a live session (scripts/bench_interaction.py).
   sessions:  how many 720p30 live sessions run side by side in real time with no late frames.
 
 Usage: .venv/bin/python scripts/bench.py [--frames N] [--max-sessions N] [--session-seconds S] [--skip-sessions]
+       [--preset ultrafast] [--rounds N]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import subprocess
@@ -27,10 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scripts.bench_interaction import bench_interaction  # noqa: E402
+from scripts.bench_render import bench_render  # noqa: E402
 from streamer.brief import load_brief  # noqa: E402
 from streamer.media.encoder import Encoder, VideoSettings  # noqa: E402
 from streamer.media.outputs import FileOutput  # noqa: E402
 from streamer.scene import FrameState, SceneRenderer  # noqa: E402
+from streamer.tts.bench import measure_rtf  # noqa: E402
 
 DEMO_BRIEF = ROOT / "assets" / "briefs" / "demo_zh.yaml"
 
@@ -98,6 +106,7 @@ def main() -> None:
     ap.add_argument("--session-seconds", type=int, default=20)
     ap.add_argument("--preset", default="veryfast")
     ap.add_argument("--skip-sessions", action="store_true")
+    ap.add_argument("--rounds", type=int, default=10, help="interaction rounds (reply + interrupt each)")
     args = ap.parse_args()
 
     result: dict[str, object] = {"cpus": os.cpu_count(), "preset": args.preset}
@@ -108,12 +117,11 @@ def main() -> None:
         engine = bench_engine(frames, settings)
         result[f"encode_{label}"] = {"raw_x264_fps": round(raw, 1), "engine_fps": round(engine, 1),
                                      "engine_over_raw": round(engine / raw, 3)}
-    try:
-        from scripts.bench_render import bench_render  # the scene's own benchmark, when present
-        result["render"] = {label: bench_render(size) for label, size in (("720p", (1280, 720)),
-                                                                          ("1080p", (1920, 1080)))}
-    except ImportError:
-        pass
+    result["render"] = {label: bench_render(size) for label, size in (("720p", (1280, 720)),
+                                                                      ("1080p", (1920, 1080)))}
+    result["tts"] = [{"engine": r.engine, "rtf": round(r.rtf, 3), "first_chunk_s": round(r.first_chunk_s, 3)}
+                     for r in asyncio.run(measure_rtf())]
+    result["interaction"] = bench_interaction(rounds=args.rounds)
     if not args.skip_sessions:
         runs = []
         for n in range(1, args.max_sessions + 1):

@@ -55,26 +55,33 @@ async def _measure(session: Session, probe: Probe, seconds: float, rounds: int) 
     on_air: list[float] = []
     idle_on_air: list[float] = []
     starts: dict[str, float] = {}
+    on_air_events: dict[str, asyncio.Event] = {}
     session_task = asyncio.create_task(session.run(), name="bench:session")
     orig_emit = session._emit
 
     def emit(e: dict[str, Any]) -> None:
         if e["type"] == "speech_start" and e["source"] == "reply":
             starts[e["text"]] = time.monotonic()
+            on_air_events.setdefault(e["text"], asyncio.Event()).set()
         orig_emit(e)
 
     session._emit = emit  # type: ignore[method-assign]
+
+    async def say_and_wait(text: str) -> float | None:
+        t0 = time.monotonic()
+        session.say(text, source="reply")
+        try:
+            await asyncio.wait_for(on_air_events.setdefault(text, asyncio.Event()).wait(), 8)
+        except TimeoutError:
+            return None
+        return starts[text] - t0
+
     await asyncio.sleep(2.0)
     for i in range(rounds):
         await asyncio.sleep(rng.uniform(0.5, seconds / rounds))
         # a reply while the script is talking
-        text = f"Reply number {i}, thanks for asking."
-        t0 = time.monotonic()
-        session.say(text, source="reply")
-        while text not in starts and time.monotonic() - t0 < 8:
-            await asyncio.sleep(0.005)
-        if text in starts:
-            on_air.append(starts[text] - t0)
+        if (waited := await say_and_wait(f"Reply number {i}, thanks for asking.")) is not None:
+            on_air.append(waited)
         # an interrupt in the middle of speech
         await asyncio.sleep(rng.uniform(0.3, 0.8))
         t0 = time.monotonic()
@@ -87,13 +94,8 @@ async def _measure(session: Session, probe: Probe, seconds: float, rounds: int) 
         session.pause_script()
         session.interrupt()
         await asyncio.sleep(0.5)
-        text = f"Idle reply {i}."
-        t0 = time.monotonic()
-        session.say(text, source="reply")
-        while text not in starts and time.monotonic() - t0 < 8:
-            await asyncio.sleep(0.005)
-        if text in starts:
-            idle_on_air.append(starts[text] - t0)
+        if (waited := await say_and_wait(f"Idle reply {i}.")) is not None:
+            idle_on_air.append(waited)
         session.resume_script()
     session.stop()
     await session_task

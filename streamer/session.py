@@ -84,6 +84,7 @@ class Session:
         self._interrupt_pending = False
         self._encode_pool = ThreadPoolExecutor(1, thread_name_prefix="encode")
         self._encoder: Encoder | None = None
+        self._speaker_task: asyncio.Task[None] | None = None
 
     # --- commands ------------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -121,7 +122,7 @@ class Session:
         self._encoder = await loop.run_in_executor(self._encode_pool, Encoder, self.video, SAMPLE_RATE)
         for out in self._outputs:
             out.start(self._encoder.video_stream, self._encoder.audio_stream)
-        speaker = asyncio.create_task(self.speaker.run(), name="session:speaker")
+        speaker = self._speaker_task = asyncio.create_task(self.speaker.run(), name="session:speaker")
         # engines load their models on first use; let that finish before the clock starts so a live stream
         # opens with speech and without late frames
         if not await self.speaker.wait_ready(SPEECH_WAIT_S):
@@ -182,8 +183,10 @@ class Session:
     async def _maybe_begin_utterance(self, sample: int) -> None:
         if not self._playout.can_start(sample):
             return
+        if self._speaker_task is not None and self._speaker_task.done():
+            self._speaker_task.result()  # the speaker crashed: end the session with its error, never hang silent
         utt = self.speaker.take_ready()
-        if utt is None and not self.realtime and not self.speaker.paused:
+        if utt is None and not self.realtime and not self.speaker.paused and not self.speaker.idle:
             # a file render has no audience waiting: wait for speech rather than fill the file with silence
             if await self.speaker.wait_ready(SPEECH_WAIT_S):
                 utt = self.speaker.take_ready()
@@ -249,6 +252,9 @@ class Session:
             "utterances": self.stats.utterances,
             "tts_failures": self.speaker.failures,
             "product_id": self._product.id if self._product else None,
+            "speech_queue": self.speaker.depths,
+            "reply_ready_ms_last": round(self.speaker.reply_ready_s[-1] * 1000, 1) if self.speaker.reply_ready_s
+            else None,
             "outputs": {o.display: {"state": o.stats.state, "sent": o.stats.packets_sent,
                                     "dropped": o.stats.packets_dropped, "connects": o.stats.connects,
                                     "last_error": o.stats.last_error} for o in self._outputs},

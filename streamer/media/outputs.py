@@ -66,7 +66,7 @@ class Output(ABC):
         """The target with any stream key hidden, for logs and the panel."""
         return self.target
 
-    def check(self) -> None:
+    def check(self) -> None:  # noqa: B027 - optional hook: only files can be checked before connecting
         """Raise OutputError before the stream starts if the destination can never work."""
 
     def send(self, packet: EncodedPacket) -> None:

@@ -56,6 +56,7 @@ class Speaker:
         self._synth: asyncio.Task[Utterance] | None = None
         self._synth_is_script = False
         self.paused = False
+        self._script_done = False
         self.failures = 0
         self.reply_ready_s: deque[float] = deque(maxlen=200)  # request -> audio ready, for replies and say lines
 
@@ -95,6 +96,8 @@ class Speaker:
         first: ScriptLine | None = None
         for _ in range(PRODUCT_SEEK_LIMIT):
             line = self._next_line()
+            if line is None:
+                break
             if line.product_id != product_id:
                 continue
             first = first or line
@@ -113,6 +116,16 @@ class Speaker:
         utt = self._ready.pop(best)
         self._wake.set()
         return utt
+
+    @property
+    def depths(self) -> dict[str, int]:
+        """Queue depths for health: requests waiting for synthesis and utterances ready to play."""
+        return {"requests": len(self._requests), "ready": len(self._ready)}
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to say and nothing being synthesized (a finished script, no requests)."""
+        return self._script_done and self._synth is None and not self._requests and not self._ready
 
     def urgent_ready(self) -> bool:
         return any(u.urgent for u in self._ready)
@@ -173,10 +186,17 @@ class Speaker:
         if self.paused or any(u.source == "script" for u in self._ready):
             return None  # one script sentence of look-ahead is enough
         line = self._next_line()
+        if line is None:
+            return None
         return Request(line.text, "script", False, line.product_id, line.cue), line
 
-    def _next_line(self) -> ScriptLine:
-        return self._script_back.popleft() if self._script_back else next(self._script)
+    def _next_line(self) -> ScriptLine | None:
+        """The next unsaid script line; None once a finite script has run out (the host then idles)."""
+        if self._script_back:
+            return self._script_back.popleft()
+        line = next(self._script, None)
+        self._script_done = line is None
+        return line
 
     def _drop_ready_script(self) -> None:
         for u in [u for u in self._ready if u.source == "script"]:
