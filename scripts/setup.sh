@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything `streamer` needs on a Debian machine with Python 3.11: system packages, a .venv, the package.
 #   bash scripts/setup.sh          runtime (espeak-ng voices, CJK font, OpenCV face data)
-#   bash scripts/setup.sh --dev    also what the tests use (nginx RTMP ingest, ngircd, dev + gpu extras)
+#   bash scripts/setup.sh --dev    also what the tests use (nginx RTMP ingest, ngircd, PostgreSQL, chromium, dev + gpu extras)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,8 +10,8 @@ dev=0
 
 # espeak-ng: offline zh/en voices; fonts-noto-cjk: captions; opencv-data: face detector for photo hosts
 apt_pkgs=(espeak-ng fonts-noto-cjk opencv-data)
-# test fixtures: a real RTMP ingest and IRC server
-[ $dev = 1 ] && apt_pkgs+=(nginx-light libnginx-mod-rtmp ngircd)
+# test fixtures: a real RTMP ingest, IRC server, PostgreSQL and the browser for panel tests
+[ $dev = 1 ] && apt_pkgs+=(nginx-light libnginx-mod-rtmp ngircd postgresql chromium)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -1,0 +1,170 @@
+"""REST: streams (create from a brief, edit, delete), start/stop, commands, health and history."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
+from fastapi.concurrency import run_in_threadpool
+
+from ...brief import Brief, parse_brief
+from ...errors import ConfigError
+from ...tts import create_tts
+from ..auth import Principal, require
+from ..schemas import (
+    Command,
+    CommandResult,
+    CommentOut,
+    RunOut,
+    StreamCreate,
+    StreamDetail,
+    StreamOut,
+    StreamSettings,
+    StreamUpdate,
+    TranscriptOut,
+)
+from ..services import Services
+from .deps import services, stream_out, visible_stream
+
+router = APIRouter(prefix="/api/streams", tags=["streams"])
+
+Svc = Annotated[Services, Depends(services)]
+Reader = Annotated[Principal, Depends(require("read"))]
+Commander = Annotated[Principal, Depends(require("command"))]
+Manager = Annotated[Principal, Depends(require("manage"))]
+
+
+def _brief_data(brief: dict[str, Any] | None, brief_yaml: str | None) -> dict[str, Any]:
+    if brief_yaml is None:
+        return brief or {}
+    try:
+        data = yaml.safe_load(brief_yaml)
+    except yaml.YAMLError as e:
+        raise HTTPException(422, [{"loc": ["body", "brief_yaml"], "field": "brief_yaml", "type": "yaml",
+                                   "msg": f"not valid YAML: {str(e).splitlines()[0]}"}]) from None
+    if not isinstance(data, dict):
+        raise HTTPException(422, [{"loc": ["body", "brief_yaml"], "field": "brief_yaml", "type": "model_type",
+                                   "msg": "expected a mapping at the top level"}])
+    return data
+
+
+def _validated(data: dict[str, Any]) -> Brief:
+    return parse_brief(data, "brief")  # BriefValidationError -> 422 naming the field (app.py)
+
+
+def _check_voice(settings: StreamSettings, brief: Brief) -> None:
+    try:
+        create_tts(settings.voice, brief.language)  # constructors only check names; nothing loads
+    except ConfigError as e:
+        raise HTTPException(422, [{"loc": ["body", "settings", "voice"], "field": "settings.voice",
+                                   "type": "voice", "msg": str(e)}]) from None
+
+
+@router.get("", response_model=list[StreamOut])
+def list_streams(svc: Svc, principal: Reader) -> list[StreamOut]:
+    rows = svc.store.list_streams(None if principal.streams is None else principal.streams)
+    return [stream_out(svc, r) for r in rows]
+
+
+@router.post("", response_model=StreamDetail, status_code=201)
+def create_stream(body: StreamCreate, svc: Svc, principal: Manager) -> StreamDetail:
+    if principal.streams is not None:
+        raise HTTPException(403, "a token limited to some streams cannot create streams")
+    data = _brief_data(body.brief, body.brief_yaml)
+    brief = _validated(data)
+    _check_voice(body.settings, brief)
+    row = svc.store.create_stream("s" + uuid.uuid4().hex[:10], body.name, data, body.settings.model_dump())
+    return stream_out(svc, row, detail=True)  # type: ignore[return-value]
+
+
+@router.get("/{stream_id}", response_model=StreamDetail)
+def get_stream(stream_id: str, svc: Svc, principal: Reader) -> StreamDetail:
+    return stream_out(svc, visible_stream(svc, principal, stream_id), detail=True)  # type: ignore[return-value]
+
+
+@router.patch("/{stream_id}", response_model=StreamDetail)
+def update_stream(stream_id: str, body: StreamUpdate, svc: Svc, principal: Manager) -> StreamDetail:
+    """Changes apply the next time the stream starts."""
+    row = visible_stream(svc, principal, stream_id)
+    values: dict[str, Any] = {}
+    if body.name is not None:
+        values["name"] = body.name
+    if body.brief is not None or body.brief_yaml is not None:
+        if body.brief is not None and body.brief_yaml is not None:
+            raise HTTPException(422, "give brief or brief_yaml, not both")
+        values["brief"] = _brief_data(body.brief, body.brief_yaml)
+    brief = _validated(values.get("brief", row.brief))
+    if body.settings is not None:
+        _check_voice(body.settings, brief)
+        values["settings"] = body.settings.model_dump()
+    row = svc.store.update_stream(stream_id, **values) or row
+    return stream_out(svc, row, detail=True)  # type: ignore[return-value]
+
+
+@router.delete("/{stream_id}", status_code=204)
+async def delete_stream(stream_id: str, svc: Svc, principal: Manager) -> Response:
+    await run_in_threadpool(visible_stream, svc, principal, stream_id)
+    await svc.controller.stop(stream_id, "deleted")
+    await run_in_threadpool(svc.store.delete_stream, stream_id)
+    return Response(status_code=204)
+
+
+@router.post("/{stream_id}/start", response_model=StreamOut, status_code=202)
+async def start_stream(stream_id: str, svc: Svc, principal: Commander) -> StreamOut:
+    """Start now (returns at once; the ``state`` event says when the first frame is out)."""
+    await run_in_threadpool(visible_stream, svc, principal, stream_id)
+    await svc.controller.start(stream_id, "manual", desired="manual")
+    row = await run_in_threadpool(visible_stream, svc, principal, stream_id)
+    return stream_out(svc, row)
+
+
+@router.post("/{stream_id}/stop", response_model=StreamOut)
+async def stop_stream(stream_id: str, svc: Svc, principal: Commander) -> StreamOut:
+    """Stop and flush the outputs. Inside an open schedule window the scheduler leaves it off until it closes."""
+    await run_in_threadpool(visible_stream, svc, principal, stream_id)
+    await svc.controller.stop(stream_id, "manual")
+    row = await run_in_threadpool(visible_stream, svc, principal, stream_id)
+    return stream_out(svc, row)
+
+
+@router.post("/{stream_id}/commands", response_model=CommandResult)
+async def send_command(stream_id: str, command: Annotated[Command, Body()], svc: Svc,
+                       principal: Commander) -> CommandResult:
+    await run_in_threadpool(visible_stream, svc, principal, stream_id)
+    ref = await svc.controller.command(stream_id, command.model_dump())
+    return CommandResult(ref=ref)
+
+
+@router.get("/{stream_id}/health")
+def stream_health(stream_id: str, svc: Svc, principal: Reader) -> dict[str, Any]:
+    visible_stream(svc, principal, stream_id)
+    return {"state": svc.backend.state(stream_id), **svc.backend.info(stream_id),
+            "health": svc.backend.health(stream_id)}
+
+
+@router.get("/{stream_id}/runs", response_model=list[RunOut])
+def stream_runs(stream_id: str, svc: Svc, principal: Reader,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[RunOut]:
+    visible_stream(svc, principal, stream_id)
+    return [RunOut.model_validate(r, from_attributes=True) for r in svc.store.list_runs(stream_id, limit)]
+
+
+@router.get("/{stream_id}/transcript", response_model=list[TranscriptOut])
+def stream_transcript(stream_id: str, svc: Svc, principal: Reader,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                      after_id: Annotated[int, Query(ge=0, le=2**62)] = 0) -> list[TranscriptOut]:
+    """Every sentence said on air, oldest first (``after_id`` pages forward)."""
+    visible_stream(svc, principal, stream_id)
+    rows = svc.store.list_transcript(stream_id, limit, after_id)
+    return [TranscriptOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/{stream_id}/comments", response_model=list[CommentOut])
+def stream_comments(stream_id: str, svc: Svc, principal: Reader,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[CommentOut]:
+    visible_stream(svc, principal, stream_id)
+    return [CommentOut.model_validate(r, from_attributes=True) for r in svc.store.list_comments(stream_id, limit)]
+
+

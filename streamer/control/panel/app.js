@@ -1,0 +1,322 @@
+// The operator panel: log in, pick a stream, watch (preview, captions, comments, health) and steer it.
+// Everything a viewer or a brief wrote reaches the page through textContent only (see el()).
+import { api, auth, Live } from "./api.js";
+import { HealthChart } from "./chart.js";
+import { applyStrings, currentLang, setLang, t } from "./i18n.js";
+import { Preview } from "./preview.js";
+
+const $ = (sel) => document.querySelector(sel);
+const FEED_MAX = 100;
+const CAPTIONS_MAX = 30;
+
+const state = { me: null, streams: new Map(), selected: null, live: null };
+const preview = new Preview($("#preview-video"), $("#preview-img"), $("#preview-mode"));
+const chart = new HealthChart($("#health-chart"));
+
+// Build an element; string children become text nodes, never HTML.
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") node.className = v;
+    else if (k === "dataset") Object.assign(node.dataset, v);
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) if (c != null) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function showError(target, err) {
+  target.textContent = err ? String(err.message || err) : "";
+}
+
+function fmtTime(iso) {
+  return iso ? new Date(iso).toLocaleString(currentLang() === "zh" ? "zh-CN" : "en-GB") : "";
+}
+
+// --- login -----------------------------------------------------------------------------------------------
+async function login(token) {
+  auth.token = token;
+  try {
+    state.me = await api("GET", "/api/me");
+  } catch (e) {
+    auth.token = "";
+    throw e;
+  }
+  $("#login").hidden = true;
+  $("#main").hidden = false;
+  $("#logout").hidden = false;
+  $("#whoami").textContent = `${state.me.name} · ${state.me.role}`;
+  document.body.dataset.role = state.me.role;
+  await loadStreams();
+  state.live = new Live(onMessage, (up) => {
+    const badge = $("#ws-state");
+    badge.dataset.i18n = up ? "online" : "offline";
+    badge.textContent = t(badge.dataset.i18n);
+    badge.classList.toggle("ok", up);
+  });
+  state.live.connect();
+}
+
+$("#login-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    await login($("#token").value.trim());
+  } catch {
+    $("#login-error").textContent = t("bad_token");
+  }
+});
+
+$("#logout").addEventListener("click", () => {
+  auth.token = "";
+  location.reload();
+});
+
+$("#lang").addEventListener("click", () => {
+  setLang(currentLang() === "zh" ? "en" : "zh");
+  $("#lang").textContent = currentLang() === "zh" ? "English" : "中文";
+  renderStreams();
+  if (state.selected) renderState(state.selected);
+});
+
+// --- streams ---------------------------------------------------------------------------------------------
+async function loadStreams() {
+  const rows = await api("GET", "/api/streams");
+  state.streams = new Map(rows.map((s) => [s.id, s]));
+  renderStreams();
+  if (!state.selected && rows.length) await select(rows[0].id);
+}
+
+function renderStreams() {
+  const list = $("#stream-list");
+  list.replaceChildren(...[...state.streams.values()].map((s) => el("li",
+    { class: s.id === state.selected ? "selected" : "", dataset: { id: s.id }, onclick: () => select(s.id) },
+    el("span", { class: "name" }, s.name),
+    el("span", { class: `badge state-${s.state}` }, t(s.state)))));
+}
+
+async function select(id) {
+  state.selected = id;
+  renderStreams();
+  const s = await api("GET", `/api/streams/${encodeURIComponent(id)}`);
+  state.streams.set(id, { ...state.streams.get(id), ...s });
+  $("#detail").hidden = false;
+  $("#stream-name").textContent = s.name;
+  $("#product-select").replaceChildren(...s.products.map((p) => el("option", { value: p.id }, `${p.name} (${p.id})`)));
+  $("#feed").replaceChildren();
+  $("#captions").replaceChildren();
+  $("#caption").textContent = "";
+  $("#health-stats").replaceChildren();
+  chart.reset();
+  renderState(id);
+  await Promise.all([loadSchedules(id), loadRuns(id), loadHistory(id)]);
+}
+
+function renderState(id) {
+  const s = state.streams.get(id);
+  if (!s) return;
+  const badge = $("#stream-state");
+  badge.textContent = t(s.state);
+  badge.className = `badge state-${s.state}`;
+  $("#detail").dataset.state = s.state;
+  if (s.state === "live" && preview.streamId !== id) preview.show(id);
+  if (s.state !== "live" && s.state !== "starting" && preview.streamId === id) preview.stop();
+}
+
+async function loadHistory(id) {
+  const [comments, lines] = await Promise.all([
+    api("GET", `/api/streams/${encodeURIComponent(id)}/comments?limit=30`),
+    api("GET", `/api/streams/${encodeURIComponent(id)}/transcript?limit=10`),
+  ]);
+  for (const c of comments) {
+    addComment({ ref: c.ref, user: c.user, text: c.text });
+    if (c.action) addDecision({ ref: c.ref, action: c.action, intent: c.intent, text: c.reply });
+  }
+  for (const l of lines) addCaption(l.text, l.source);
+}
+
+// --- live events -----------------------------------------------------------------------------------------
+function onMessage(msg) {
+  if (msg.type === "hello") {
+    for (const s of msg.streams) if (state.streams.has(s.id)) state.streams.get(s.id).state = s.state;
+    renderStreams();
+    if (state.selected) renderState(state.selected);
+    return;
+  }
+  if (msg.type === "state") {
+    const s = state.streams.get(msg.stream);
+    if (!s) { loadStreams(); return; }
+    s.state = msg.state;
+    renderStreams();
+    if (msg.stream === state.selected) {
+      renderState(msg.stream);
+      if (msg.state === "live" || msg.state === "stopped") loadRuns(msg.stream);
+    }
+    return;
+  }
+  if (msg.stream !== state.selected) return;
+  switch (msg.type) {
+    case "speech_start":
+      $("#caption").textContent = msg.text;
+      addCaption(msg.text, msg.source);
+      break;
+    case "speech_end":
+      if ($("#caption").textContent === msg.text) $("#caption").textContent = "";
+      break;
+    case "comment": addComment(msg); break;
+    case "decision": addDecision(msg); break;
+    case "product": $("#product-select").value = msg.product_id; break;
+    case "health": showHealth(msg); break;
+    default: break;
+  }
+}
+
+function addCaption(text, source) {
+  const list = $("#captions");
+  list.prepend(el("li", { class: `src-${source}` }, el("span", { class: "tag" }, source), " ", text));
+  while (list.children.length > CAPTIONS_MAX) list.lastChild.remove();
+}
+
+function addComment(c) {
+  const feed = $("#feed");
+  if (feed.querySelector(`li[data-ref="${CSS.escape(c.ref)}"]`)) return;
+  feed.prepend(el("li", { dataset: { ref: c.ref } },
+    el("strong", { class: "user" }, c.user || "?"), " ",
+    el("span", { class: "text" }, c.text),
+    el("span", { class: "decision badge" }, t("pending")),
+    el("div", { class: "reply" })));
+  while (feed.children.length > FEED_MAX) feed.lastChild.remove();
+}
+
+function addDecision(d) {
+  const item = $("#feed").querySelector(`li[data-ref="${CSS.escape(d.ref)}"]`);
+  if (!item) return;
+  const badge = item.querySelector(".decision");
+  badge.textContent = `${t(d.action)} · ${d.intent || ""}`;
+  badge.dataset.action = d.action;
+  item.dataset.action = d.action;
+  if (d.text) item.querySelector(".reply").textContent = d.text;
+}
+
+function showHealth(h) {
+  chart.add(h);
+  const outputs = Object.entries(h.outputs || {}).map(([name, o]) => `${name}: ${o.state}`).join(", ") || "-";
+  const rows = [
+    ["fps_now", h.fps_now], ["late_frames", h.late_frames], ["lag", h.lag_s?.toFixed?.(3)],
+    ["av_offset", h.av_offset_ms], ["comments_pending", h.comments_pending],
+    ["responder_ms", h.responder_ms == null ? "-" : Math.round(h.responder_ms)], ["outputs_state", outputs],
+  ];
+  $("#health-stats").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", { dataset: { key: k } }, v ?? "-")]));
+}
+
+// --- controls --------------------------------------------------------------------------------------------
+async function command(body) {
+  showError($("#command-error"), null);
+  try {
+    return await api("POST", `/api/streams/${encodeURIComponent(state.selected)}/commands`, body);
+  } catch (e) {
+    showError($("#command-error"), e);
+    return null;
+  }
+}
+
+async function lifecycle(action) {
+  showError($("#command-error"), null);
+  try {
+    const s = await api("POST", `/api/streams/${encodeURIComponent(state.selected)}/${action}`);
+    Object.assign(state.streams.get(s.id), s);
+    renderStreams();
+    renderState(s.id);
+  } catch (e) {
+    showError($("#command-error"), e);
+  }
+}
+
+$("#btn-start").addEventListener("click", () => lifecycle("start"));
+$("#btn-stop").addEventListener("click", () => lifecycle("stop"));
+$("#btn-interrupt").addEventListener("click", () => command({ type: "interrupt" }));
+$("#btn-pause").addEventListener("click", () => command({ type: "pause_script" }));
+$("#btn-resume").addEventListener("click", () => command({ type: "resume_script" }));
+$("#btn-switch").addEventListener("click", () => command({ type: "switch_product", product_id: $("#product-select").value }));
+
+$("#say-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = $("#say-text").value.trim();
+  if (text && await command({ type: "say", text, urgent: $("#say-urgent").checked })) $("#say-text").value = "";
+});
+
+$("#comment-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const text = $("#comment-text").value.trim();
+  const user = $("#comment-user").value.trim() || "viewer";
+  if (text && await command({ type: "comment", text, user })) $("#comment-text").value = "";
+});
+
+$("#new-stream-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const error = f.querySelector(".error");
+  showError(error, null);
+  try {
+    const s = await api("POST", "/api/streams", {
+      name: f.name.value, brief_yaml: f.brief_yaml.value,
+      settings: {
+        size: f.size.value, fps: Number(f.fps.value), voice: f.voice.value.trim() || null,
+        outputs: f.outputs.value.split("\n").map((x) => x.trim()).filter(Boolean),
+      },
+    });
+    f.reset();
+    await loadStreams();
+    await select(s.id);
+  } catch (err) {
+    showError(error, err);
+  }
+});
+
+// --- schedules and runs ----------------------------------------------------------------------------------
+async function loadSchedules(id) {
+  const rows = await api("GET", `/api/streams/${encodeURIComponent(id)}/schedules`);
+  const canManage = state.me.role !== "developer";
+  $("#schedule-rows").replaceChildren(...rows.map((s) => el("tr", { dataset: { id: s.id } },
+    el("td", {}, t(s.kind) + (s.kind === "weekly" ? ` (${s.days.join(",")})` : "")),
+    el("td", {}, `${s.start} – ${s.end}`),
+    el("td", {}, s.tz),
+    el("td", {}, s.products.join(", ") || "-"),
+    el("td", {}, s.open_now ? t("open_now") : fmtTime(s.next_open)),
+    el("td", {}, canManage ? el("button", { type: "button", onclick: () => deleteSchedule(s.id) }, t("delete")) : ""))));
+}
+
+async function deleteSchedule(scheduleId) {
+  await api("DELETE", `/api/schedules/${scheduleId}`);
+  await loadSchedules(state.selected);
+}
+
+$("#schedule-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const f = e.target;
+  const error = f.querySelector(".error");
+  showError(error, null);
+  const list = (v) => v.split(",").map((x) => x.trim()).filter(Boolean);
+  try {
+    await api("POST", `/api/streams/${encodeURIComponent(state.selected)}/schedules`, {
+      kind: f.kind.value, start: f.start.value.trim(), end: f.end.value.trim(), tz: f.tz.value.trim(),
+      days: list(f.days.value).map(Number), products: list(f.products.value),
+      rotate_every_s: Number(f.rotate_every_s.value),
+    });
+    await loadSchedules(state.selected);
+  } catch (err) {
+    showError(error, err);
+  }
+});
+
+async function loadRuns(id) {
+  const rows = await api("GET", `/api/streams/${encodeURIComponent(id)}/runs?limit=20`);
+  $("#run-rows").replaceChildren(...rows.map((r) => el("tr", {},
+    el("td", {}, r.id), el("td", {}, fmtTime(r.started_at)), el("td", {}, r.reason),
+    el("td", {}, fmtTime(r.ended_at)), el("td", {}, r.end_reason || ""), el("td", {}, r.restarts))));
+}
+
+// --- start -----------------------------------------------------------------------------------------------
+applyStrings();
+$("#lang").textContent = currentLang() === "zh" ? "English" : "中文";
+if (auth.token) login(auth.token).catch(() => { $("#login").hidden = false; });

@@ -1,0 +1,58 @@
+// UI strings in English and Chinese. Elements carry data-i18n (text), data-i18n-ph (placeholder), data-i18n-title.
+const STRINGS = {
+  en: {
+    title: "Streamer control", login: "Log in", logout: "Log out", token: "API token", streams: "Streams",
+    new_stream: "New stream", name: "Name", brief_yaml: "Brief (YAML)", size: "Size", fps: "FPS", voice: "Voice",
+    outputs: "RTMP outputs (one per line)", create: "Create", start: "Start", stop: "Stop", preview: "Preview",
+    interrupt: "Interrupt", pause: "Pause script", resume: "Resume script", switch_product: "Switch product",
+    say_ph: "Say something now", urgent: "urgent", say: "Say", comment_ph: "Inject a viewer comment",
+    inject: "Inject comment", health: "Health", comments: "Comments", captions: "Captions", schedule: "Schedule",
+    kind: "Kind", window: "Window", tz: "Time zone", products: "Products", next: "Next", daily: "daily",
+    weekly: "weekly", once: "once", add: "Add", delete: "Delete", runs: "Run history", started: "Started",
+    reason: "Reason", ended: "Ended", end_reason: "End reason", restarts: "Restarts", online: "online",
+    offline: "offline", days_hint: "weekdays, 0 = Monday", open_now: "open now", no_preview: "no preview",
+    bad_token: "That token was not accepted.", reply: "reply", ignore: "ignored", block: "blocked",
+    pending: "deciding…", stopped: "stopped", starting: "starting", live: "live", restarting: "restarting",
+    stopping: "stopping", failed: "failed", late_frames: "late frames", av_offset: "A/V offset (ms)",
+    comments_pending: "comments waiting", responder_ms: "reply decided in (ms)", outputs_state: "outputs",
+    lag: "lag (s)", fps_now: "fps",
+  },
+  zh: {
+    title: "数字人直播控制台", login: "登录", logout: "退出", token: "访问令牌", streams: "直播间",
+    new_stream: "新建直播间", name: "名称", brief_yaml: "商品简介（YAML）", size: "画面尺寸", fps: "帧率", voice: "音色",
+    outputs: "推流地址（每行一个 RTMP）", create: "创建", start: "开播", stop: "停播", preview: "预览",
+    interrupt: "打断", pause: "暂停脚本", resume: "继续脚本", switch_product: "切换商品",
+    say_ph: "让主播马上说…", urgent: "插播", say: "说", comment_ph: "模拟一条观众评论",
+    inject: "注入评论", health: "运行状态", comments: "评论", captions: "字幕", schedule: "排期",
+    kind: "类型", window: "时段", tz: "时区", products: "商品轮播", next: "下次", daily: "每天",
+    weekly: "每周", once: "单次", add: "添加", delete: "删除", runs: "开播记录", started: "开始",
+    reason: "原因", ended: "结束", end_reason: "结束原因", restarts: "重启次数", online: "已连接",
+    offline: "未连接", days_hint: "星期，0 = 周一", open_now: "进行中", no_preview: "无预览",
+    bad_token: "令牌无效。", reply: "已回复", ignore: "忽略", block: "已屏蔽",
+    pending: "处理中…", stopped: "已停播", starting: "启动中", live: "直播中", restarting: "重启中",
+    stopping: "停播中", failed: "失败", late_frames: "迟到帧", av_offset: "音画偏差（毫秒）",
+    comments_pending: "待处理评论", responder_ms: "回复决策耗时（毫秒）", outputs_state: "推流",
+    lag: "延迟（秒）", fps_now: "帧率",
+  },
+};
+
+let lang = localStorage.getItem("streamer.lang") || (navigator.language.startsWith("zh") ? "zh" : "en");
+
+export function t(key) {
+  return (STRINGS[lang] && STRINGS[lang][key]) || STRINGS.en[key] || key;
+}
+
+export function currentLang() { return lang; }
+
+export function setLang(next) {
+  lang = next === "zh" ? "zh" : "en";
+  localStorage.setItem("streamer.lang", lang);
+  applyStrings();
+}
+
+export function applyStrings(root = document) {
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-ph]")) el.placeholder = t(el.dataset.i18nPh);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+}

@@ -1,0 +1,294 @@
+"""API payloads (pydantic): the one source of truth shared by REST, the /ws protocol, the panel and the workers.
+
+Commands are a tagged union on ``type``: the same ``Command`` is posted to ``/api/streams/{id}/commands``, sent as a
+/ws message and passed down the pipe to the worker process that runs the session.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Role = Literal["admin", "operator", "developer"]
+StreamState = Literal["stopped", "starting", "live", "restarting", "stopping", "failed"]
+
+_URL = re.compile(r"rtmps?://[^\s/]+(/\S*)?")
+_SIZE = re.compile(r"(\d{2,4})x(\d{2,4})")
+
+
+class StreamSettings(BaseModel):
+    """How a stream looks and where it goes."""
+
+    model_config = ConfigDict(extra="forbid")
+    voice: str | None = Field(default=None, max_length=200, description="ENGINE:VOICE, e.g. espeak:en-us; "
+                              "None: the brief language's default")
+    avatar: str | None = Field(default=None, max_length=200, description="avatar pack name")
+    size: str = Field(default="1280x720", description="frame size WxH, even numbers")
+    fps: int = Field(default=30, ge=5, le=60)
+    bitrate: int | None = Field(default=None, ge=100_000, le=20_000_000, description="video bits per second")
+    preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
+    outputs: list[str] = Field(default_factory=list, max_length=8,
+                               description="RTMP URLs (rtmp:// or rtmps://) to push to")
+    record: bool = Field(default=False, description="also record each run to a .mkv file in the data directory")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="script variation seed")
+
+    @field_validator("size")
+    @classmethod
+    def _size(cls, v: str) -> str:
+        m = _SIZE.fullmatch(v.strip())
+        if not m:
+            raise ValueError("expected WxH, e.g. 1280x720")
+        w, h = int(m[1]), int(m[2])
+        if not (64 <= w <= 3840 and 64 <= h <= 2160) or w % 2 or h % 2:
+            raise ValueError("width and height must be even, 64..3840 x 64..2160")
+        return f"{w}x{h}"
+
+    @field_validator("outputs")
+    @classmethod
+    def _outputs(cls, v: list[str]) -> list[str]:
+        # file paths are not accepted here: an API client must not pick where the server writes (use ``record``)
+        for url in v:
+            if not _URL.fullmatch(url):
+                raise ValueError(f"{url!r} is not an rtmp:// or rtmps:// URL")
+        return v
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+
+class StreamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    brief: dict[str, Any] | None = Field(default=None, description="the brief as an object (see /api/brief-schema)")
+    brief_yaml: str | None = Field(default=None, max_length=200_000, description="or the brief as YAML text")
+    settings: StreamSettings = Field(default_factory=StreamSettings)
+
+    @model_validator(mode="after")
+    def _one_brief(self) -> StreamCreate:
+        if (self.brief is None) == (self.brief_yaml is None):
+            raise ValueError("give exactly one of brief or brief_yaml")
+        return self
+
+
+class StreamUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    brief: dict[str, Any] | None = None
+    brief_yaml: str | None = Field(default=None, max_length=200_000)
+    settings: StreamSettings | None = None
+
+
+class ProductInfo(BaseModel):
+    id: str
+    name: str
+
+
+class StreamOut(BaseModel):
+    id: str
+    name: str
+    state: StreamState
+    desired: str
+    language: str
+    products: list[ProductInfo]
+    settings: StreamSettings
+    pid: int | None = None
+    created_at: datetime
+
+
+class StreamDetail(StreamOut):
+    brief: dict[str, Any]
+
+
+# --- commands --------------------------------------------------------------------------------------------------
+
+class Say(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["say"]
+    text: str = Field(min_length=1, max_length=500)
+    urgent: bool = False
+
+
+class Interrupt(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["interrupt"]
+
+
+class SwitchProduct(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["switch_product"]
+    product_id: str = Field(min_length=1, max_length=100)
+
+
+class PauseScript(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["pause_script"]
+
+
+class ResumeScript(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["resume_script"]
+
+
+class InjectComment(BaseModel):
+    """A viewer comment as if it came from the platform: triaged, answered, and maybe replied to on air."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["comment"]
+    text: str = Field(min_length=1, max_length=300)
+    user: str = Field(default="viewer", max_length=64)
+    platform: str = Field(default="api", max_length=32)
+
+
+Command = Annotated[Say | Interrupt | SwitchProduct | PauseScript | ResumeScript | InjectComment,
+                    Field(discriminator="type")]
+SESSION_COMMANDS = ("say", "interrupt", "switch_product", "pause_script", "resume_script", "comment")
+
+
+class CommandResult(BaseModel):
+    ok: bool = True
+    ref: str | None = Field(default=None, description="for comments: the id their decision event carries")
+
+
+# --- schedules -------------------------------------------------------------------------------------------------
+
+_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?")
+
+
+class ScheduleIn(BaseModel):
+    """A window in which the stream is live. Times are wall-clock times in ``tz``.
+
+    once: ``start``/``end`` are local date-times (2025-06-01T20:00). daily/weekly: ``start``/``end`` are times of
+    day (20:00, 20:00:30); an ``end`` at or before ``start`` runs past midnight. weekly: ``days`` 0=Monday..6=Sunday.
+    ``products``: product ids to rotate through while the window is open, one every ``rotate_every_s``.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["once", "daily", "weekly"]
+    tz: str = Field(default="UTC", max_length=64, description="IANA time zone, e.g. Asia/Shanghai")
+    start: str = Field(max_length=32)
+    end: str = Field(max_length=32)
+    days: list[Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=list, max_length=7)
+    products: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list,
+                                                                                 max_length=50)
+    rotate_every_s: int = Field(default=600, ge=5, le=86_400)
+    enabled: bool = True
+
+    @field_validator("tz")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai") from None
+        return v
+
+    @model_validator(mode="after")
+    def _times(self) -> ScheduleIn:
+        if self.kind == "once":
+            try:
+                start, end = datetime.fromisoformat(self.start), datetime.fromisoformat(self.end)
+            except ValueError:
+                raise ValueError("once: start and end must be local date-times such as 2025-06-01T20:00") from None
+            if start.tzinfo is not None or end.tzinfo is not None:
+                raise ValueError("once: give local date-times without an offset; the zone is tz")
+            if end <= start:
+                raise ValueError("once: end must be after start")
+        else:
+            for name in ("start", "end"):
+                if not _TIME.fullmatch(getattr(self, name)):
+                    raise ValueError(f"{self.kind}: {name} must be a time of day such as 20:00 or 20:00:30")
+            if self.start == self.end:
+                raise ValueError(f"{self.kind}: start and end are the same time")
+            if self.kind == "weekly" and not self.days:
+                raise ValueError("weekly: days must name at least one weekday (0=Monday..6=Sunday)")
+        return self
+
+
+class ScheduleOut(ScheduleIn):
+    id: int
+    stream_id: str
+    next_open: datetime | None = Field(default=None, description="UTC")
+    next_close: datetime | None = None
+    open_now: bool = False
+
+
+# --- runs, transcript, comments, tokens ------------------------------------------------------------------------
+
+class RunOut(BaseModel):
+    id: int
+    stream_id: str
+    reason: str
+    started_at: datetime
+    first_frame_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    restarts: int
+    last_error: str | None
+    schedule_id: int | None
+
+
+class TranscriptOut(BaseModel):
+    id: int
+    run_id: int | None
+    said_at: datetime
+    media_t: float
+    played_s: float
+    complete: bool
+    source: str
+    product_id: str | None
+    text: str
+
+
+class CommentOut(BaseModel):
+    id: int
+    run_id: int | None
+    received_at: datetime
+    ref: str
+    platform: str
+    user: str
+    text: str
+    intent: str | None
+    action: str | None
+    reply: str | None
+    latency_ms: float | None
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=100)
+    role: Role
+    streams: list[Annotated[str, Field(min_length=1, max_length=40)]] | None = Field(
+        default=None, max_length=100, description="stream ids this token may see; None: all")
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    prefix: str
+    streams: list[str] | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    token: str = Field(description="shown once; only its hash is stored")
+
+
+class Me(BaseModel):
+    name: str
+    role: Role
+    streams: list[str] | None
+
+
+class Problem(BaseModel):
+    detail: str | list[dict[str, Any]]

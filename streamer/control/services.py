@@ -1,0 +1,83 @@
+"""The running service's parts, built and torn down in order by the app's lifespan.
+
+Startup: database (migrated) -> tokens -> bus, previews, backend -> controller -> recorder, metrics, scheduler
+tasks -> resume the streams that should be live. Shutdown reverses it: the scheduler stops first (so it cannot
+start a stream mid-shutdown), then the previews, the workers (their last events are still recorded), the tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from .auth import TokenAuth, announce_admin_token
+from .backend import StreamBackend
+from .bus import EventBus
+from .config import ServiceSettings
+from .controller import Controller
+from .metrics import Metrics
+from .preview.hub import PreviewHub
+from .preview.webrtc import WebRTCPreviews
+from .recorder import Recorder
+from .scheduler import Scheduler
+from .storage import Store, open_database
+from .supervisor import Supervisor
+from .tasks import TaskGroup
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: ServiceSettings
+    engine: Engine
+    store: Store
+    auth: TokenAuth
+    bus: EventBus
+    previews: PreviewHub
+    webrtc: WebRTCPreviews
+    backend: StreamBackend
+    controller: Controller
+    recorder: Recorder
+    metrics: Metrics
+    scheduler: Scheduler
+    tasks: TaskGroup = field(default_factory=lambda: TaskGroup("service"))
+    admin_token: str | None = None  # generated at first start (already printed); tests read it here
+    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)  # for signal handlers
+
+    @classmethod
+    async def start(cls, settings: ServiceSettings) -> Services:
+        engine = await asyncio.to_thread(open_database, settings.db_url)
+        store = Store(engine)
+        auth = TokenAuth(store)
+        generated = await asyncio.to_thread(auth.bootstrap, settings.admin_token)
+        if generated and settings.announce_admin_token:
+            announce_admin_token(generated)
+        bus = EventBus()
+        previews = PreviewHub()
+        backend = Supervisor(bus, previews, max_streams=settings.max_streams, backoff_s=settings.restart_backoff_s)
+        controller = Controller(store, backend, settings)
+        svc = cls(settings, engine, store, auth, bus, previews, WebRTCPreviews(previews), backend, controller,
+                  Recorder(store, bus), Metrics(backend, bus),
+                  Scheduler(store, controller, backend, settings.scheduler_tick_s), admin_token=generated)
+        svc.tasks.spawn(svc.recorder.run(), "recorder")
+        svc.tasks.spawn(svc.metrics.run(), "metrics")
+        resumed = await controller.resume()
+        if resumed:
+            log.info("resumed %d stream(s): %s", len(resumed), ", ".join(resumed))
+        svc.tasks.spawn(svc.scheduler.run(), "scheduler")
+        return svc
+
+    async def close(self) -> None:
+        for task_name in ("scheduler",):
+            await self.tasks.cancel(task_name)
+        self.previews.close()
+        await self.webrtc.close()
+        await self.controller.close()
+        await asyncio.sleep(0.05)  # let the workers' last events reach the recorder's queue
+        await self.recorder.flush()
+        await self.tasks.close()
+        await asyncio.to_thread(self.engine.dispose)

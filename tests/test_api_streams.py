@@ -1,0 +1,83 @@
+"""REST for streams: a brief is validated before anything is stored, and errors name the field."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+import pytest
+from test_control_support import BRIEF, SMALL, LiveServer
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(tmp_path_factory.mktemp("streams")) as s:
+        yield s
+
+
+def test_an_invalid_brief_is_422_naming_the_field(server: LiveServer) -> None:
+    brief = copy.deepcopy(BRIEF)
+    brief["products"][1]["price"] = -3
+    r = server.client.post("/api/streams", json={"name": "bad", "brief": brief})
+    assert r.status_code == 422
+    problem = r.json()["detail"][0]
+    assert problem["field"] == "brief.products[1].price"
+    assert problem["loc"] == ["body", "brief", "products", 1, "price"]
+    assert "greater than 0" in problem["msg"]
+    assert server.client.get("/api/streams").json() == []  # nothing stored
+
+
+def test_a_chinese_brief_gets_chinese_messages(server: LiveServer) -> None:
+    r = server.client.post("/api/streams", json={"name": "茶", "brief_yaml":
+                                                 "language: zh\nproducts:\n  - {id: t1, name: 龙井, price: 0}\n"})
+    assert r.status_code == 422
+    problem = r.json()["detail"][0]
+    assert problem["field"] == "brief.products[0].price" and problem["type"] == "greater_than"
+    assert problem["msg"].startswith("必须大于 0")
+
+
+def test_broken_yaml_is_422_on_brief_yaml(server: LiveServer) -> None:
+    r = server.client.post("/api/streams", json={"name": "x", "brief_yaml": "language: [en\n"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "brief_yaml"
+
+
+def test_an_unknown_voice_is_422_on_settings_voice(server: LiveServer) -> None:
+    r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF,
+                                                 "settings": {**SMALL, "voice": "nope:robot"}})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "settings.voice"
+
+
+@pytest.mark.parametrize("settings,field", [({"size": "321x180"}, "size"), ({"outputs": ["/etc/passwd.flv"]}, "outputs"),
+                                            ({"fps": 500}, "fps")])
+def test_bad_settings_are_422(server: LiveServer, settings: dict, field: str) -> None:
+    r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF, "settings": settings})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][-1] == field
+
+
+def test_create_read_update_delete(server: LiveServer) -> None:
+    sid = server.create_stream("lamps")
+    got = server.client.get(f"/api/streams/{sid}").json()
+    assert got["state"] == "stopped" and got["brief"]["room"]["host_name"] == "Robin"
+    assert [p["id"] for p in got["products"]] == ["lamp-2", "mat-5"]
+    r = server.client.patch(f"/api/streams/{sid}", json={"name": "lamps & mats"})
+    assert r.status_code == 200 and r.json()["name"] == "lamps & mats"
+    assert server.client.delete(f"/api/streams/{sid}").status_code == 204
+    assert server.client.get(f"/api/streams/{sid}").status_code == 404
+
+
+def test_commands_to_a_stopped_stream_are_409(server: LiveServer) -> None:
+    sid = server.create_stream()
+    r = server.client.post(f"/api/streams/{sid}/commands", json={"type": "say", "text": "hello"})
+    assert r.status_code == 409 and "start it first" in r.json()["detail"]
+
+
+def test_switching_to_an_unknown_product_is_422(server: LiveServer) -> None:
+    sid = server.create_stream()
+    r = server.client.post(f"/api/streams/{sid}/commands", json={"type": "switch_product", "product_id": "nope"})
+    assert r.status_code == 422 and r.json()["detail"].startswith("product_id: unknown product 'nope'")
+
+
+def test_the_brief_schema_is_published(server: LiveServer) -> None:
+    schema = server.client.get("/api/brief-schema").json()
+    assert schema["title"] == "Brief" and "products" in schema["required"]
