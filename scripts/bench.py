@@ -85,12 +85,12 @@ def bench_engine(frames: list[np.ndarray], settings: VideoSettings) -> float:
     return len(frames) / elapsed
 
 
-def run_sessions(n: int, seconds: int, preset: str) -> dict[str, object]:
+def run_sessions(n: int, seconds: int, preset: str, threads: int = 1) -> dict[str, object]:
     """Start n real-time 720p30 sessions as separate processes; report their lateness."""
     with tempfile.TemporaryDirectory() as tmp:
         procs = [subprocess.Popen(
             [sys.executable, "-m", "streamer.cli", "run", str(DEMO_BRIEF), "--out", f"{tmp}/s{i}.flv",
-             "--duration", str(seconds), "--realtime", "--preset", preset, "--stats", "--seed", str(i)],
+             "--duration", str(seconds), "--realtime", "--preset", preset, "--encoder-threads", str(threads), "--stats", "--seed", str(i)],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for i in range(n)]
         stats = [json.loads(p.communicate(timeout=seconds * 4 + 60)[0] or "{}") for p in procs]
     late = [int(s.get("late_frames", -1)) for s in stats]
@@ -106,26 +106,30 @@ def main() -> None:
     ap.add_argument("--session-seconds", type=int, default=20)
     ap.add_argument("--preset", default="veryfast")
     ap.add_argument("--skip-sessions", action="store_true")
+    ap.add_argument("--sessions-only", action="store_true", help="only the concurrent live sessions figure")
+    ap.add_argument("--encoder-threads", type=int, default=1, help="x264 threads per session (0 = automatic)")
     ap.add_argument("--rounds", type=int, default=10, help="interaction rounds (reply + interrupt each)")
     args = ap.parse_args()
 
-    result: dict[str, object] = {"cpus": os.cpu_count(), "preset": args.preset}
-    for label, size in (("720p", (1280, 720)), ("1080p", (1920, 1080))):
+    result: dict[str, object] = {"cpus": os.cpu_count(), "preset": args.preset,
+                                 "encoder_threads": args.encoder_threads}
+    for label, size in [] if args.sessions_only else (("720p", (1280, 720)), ("1080p", (1920, 1080))):
         settings = VideoSettings(*size, 30, 2_500_000 if size[1] == 720 else 4_500_000, args.preset)
         frames = scene_frames(args.frames, size)
         raw = bench_raw_x264(frames, settings)
         engine = bench_engine(frames, settings)
         result[f"encode_{label}"] = {"raw_x264_fps": round(raw, 1), "engine_fps": round(engine, 1),
                                      "engine_over_raw": round(engine / raw, 3)}
-    result["render"] = {label: bench_render(size) for label, size in (("720p", (1280, 720)),
-                                                                      ("1080p", (1920, 1080)))}
-    result["tts"] = [{"engine": r.engine, "rtf": round(r.rtf, 3), "first_chunk_s": round(r.first_chunk_s, 3)}
-                     for r in asyncio.run(measure_rtf())]
-    result["interaction"] = bench_interaction(rounds=args.rounds)
+    if not args.sessions_only:
+        result["render"] = {label: bench_render(size) for label, size in (("720p", (1280, 720)),
+                                                                          ("1080p", (1920, 1080)))}
+        result["tts"] = [{"engine": r.engine, "rtf": round(r.rtf, 3), "first_chunk_s": round(r.first_chunk_s, 3)}
+                         for r in asyncio.run(measure_rtf())]
+        result["interaction"] = bench_interaction(rounds=args.rounds)
     if not args.skip_sessions:
         runs = []
         for n in range(1, args.max_sessions + 1):
-            run = run_sessions(n, args.session_seconds, args.preset)
+            run = run_sessions(n, args.session_seconds, args.preset, args.encoder_threads)
             runs.append(run)
             print(json.dumps(run), file=sys.stderr)
             if not run["ok"]:

@@ -35,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=int, default=30, help="frames per second (default 30)")
     p.add_argument("--bitrate", type=int, metavar="BPS", help="video bitrate (default 2.5 Mbps at 720p)")
     p.add_argument("--preset", default="veryfast", help="x264 preset (default veryfast; ultrafast for density)")
+    p.add_argument("--encoder-threads", type=int, default=1, metavar="N",
+                   help="x264 threads (default 1, which packs the most sessions per machine; 0 = automatic)")
     p.add_argument("--voice", metavar="ENGINE:VOICE", help="e.g. piper:joe, espeak:cmn, edge:zh-CN-XiaoxiaoNeural")
     p.add_argument("--avatar", metavar="NAME|PATH", help="avatar pack name or directory")
     p.add_argument("--seed", type=int, default=0, help="script variation seed")
@@ -60,7 +62,9 @@ def run(args: argparse.Namespace) -> int:
     if args.duration is not None and args.duration <= 0:
         raise ConfigError(f"--duration {args.duration:g}: must be positive")
     bitrate = args.bitrate or DEFAULT_BITRATE.get(height, int(2_500_000 * width * height / (1280 * 720)))
-    video = VideoSettings(width, height, args.fps, bitrate, args.preset)
+    if args.encoder_threads < 0:
+        raise ConfigError(f"--encoder-threads {args.encoder_threads}: must be 0 (automatic) or more")
+    video = VideoSettings(width, height, args.fps, bitrate, args.preset, args.encoder_threads)
     tts = create_tts(args.voice, brief.language)
     renderer = SceneRenderer(brief, (width, height), args.fps, avatar=args.avatar)
     outputs: list[Output] = [open_output(url) for url in args.out]

@@ -97,7 +97,8 @@ def build_session(spec: WorkerSpec, outbox: Outbox, on_event: Any, ready: Any) -
     brief = parse_brief(spec.brief, f"stream {spec.stream_id}")
     s = spec.settings
     bitrate = s.bitrate or int(DEFAULT_BITRATE_PER_PIXEL * s.width * s.height)
-    video = VideoSettings(s.width, s.height, s.fps, bitrate, s.preset)
+    # one x264 thread per stream: streams run side by side, and sliced threads only add contention
+    video = VideoSettings(s.width, s.height, s.fps, bitrate, s.preset, threads=1)
     tts = create_tts(s.voice, brief.language)
     renderer = SceneRenderer(brief, (s.width, s.height), s.fps, avatar=s.avatar)
     urls = [*s.outputs, *([spec.record_path] if spec.record_path else [])]
