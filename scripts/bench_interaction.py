@@ -1,10 +1,12 @@
 """Interaction latencies on a live (real-time paced) session, measured where the audio leaves the encoder.
 
   interrupt_to_silence_ms:  operator interrupt -> the first silent frame handed to the encoder
-  reply_ready_ms:           comment arrival -> reply audio synthesized and ready to play
-  reply_on_air_ms:          comment arrival -> first reply sample handed to the encoder (includes waiting for the
-                            script sentence on air to end)
+  reply_ready_ms:           comment arrival -> triage, responder, TTS -> reply audio ready to play
+  reply_on_air_ms:          comment arrival -> first reply sample handed to the encoder (includes waiting for a
+                            clause pause of the script sentence on air)
   reply_on_air_idle_ms:     the same when the host is idle (script paused)
+
+Comments go through the same path as in a served stream: triage, the offline responder, then the speaker.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from streamer.brief import load_brief
+from streamer.control.supervisor.replies import CommentHandler
 from streamer.media.encoder import VideoSettings
 from streamer.media.outputs import open_output
 from streamer.planner import script_lines
@@ -27,6 +30,8 @@ from streamer.session import Session
 from streamer.tts import create_tts
 
 ROOT = Path(__file__).resolve().parents[1]
+QUESTIONS = ["How much is the bottle?", "When does it ship?", "Is it dishwasher safe?", "What's the capacity?",
+             "Can I return it?", "How do I buy it?", "How many are left?", "What is it made of?"]
 
 
 def _pct(values: list[float]) -> dict[str, float]:
@@ -52,56 +57,75 @@ class Probe:
 async def _measure(session: Session, probe: Probe, seconds: float, rounds: int) -> dict[str, Any]:
     rng = random.Random(7)
     interrupts: list[float] = []
+    ready: list[float] = []
     on_air: list[float] = []
     idle_on_air: list[float] = []
-    starts: dict[str, float] = {}
-    on_air_events: dict[str, asyncio.Event] = {}
-    session_task = asyncio.create_task(session.run(), name="bench:session")
-    orig_emit = session._emit
+    decided: dict[str, float] = {}  # ref -> comment arrival -> decision, seconds
+    aired: dict[str, asyncio.Event] = {}
+    aired_at: dict[str, float] = {}
+    current_ref: list[str] = []
+    script_started = asyncio.Event()
 
     def emit(e: dict[str, Any]) -> None:
-        if e["type"] == "speech_start" and e["source"] == "reply":
-            starts[e["text"]] = time.monotonic()
-            on_air_events.setdefault(e["text"], asyncio.Event()).set()
+        if e["type"] == "decision":
+            decided[e["ref"]] = e["latency_ms"] / 1000
+        elif e["type"] == "speech_start" and e["source"] == "script":
+            script_started.set()
+        elif e["type"] == "speech_start" and e["source"] == "reply" and current_ref:
+            aired_at[current_ref[-1]] = time.monotonic()
+            aired.setdefault(current_ref[-1], asyncio.Event()).set()
+
+    handler = CommentHandler(session.brief, lambda text: session.say(text, source="reply"), emit)
+    orig_emit = session._emit
+
+    def session_emit(e: dict[str, Any]) -> None:
         orig_emit(e)
+        handler.on_event(e)
+        emit(e)
 
-    session._emit = emit  # type: ignore[method-assign]
+    session._emit = session_emit  # type: ignore[method-assign]
+    session_task = asyncio.create_task(session.run(), name="bench:session")
+    handler_task = asyncio.create_task(handler.run(), name="bench:comments")
 
-    async def say_and_wait(text: str) -> float | None:
+    async def comment_and_wait(i: int) -> float | None:
+        ref = f"c{i}-{len(current_ref)}"
+        current_ref.append(ref)
         t0 = time.monotonic()
-        session.say(text, source="reply")
+        handler.offer(ref, {"user": f"viewer{len(current_ref)}", "text": QUESTIONS[len(current_ref) % len(QUESTIONS)]})
         try:
-            await asyncio.wait_for(on_air_events.setdefault(text, asyncio.Event()).wait(), 8)
+            await asyncio.wait_for(aired.setdefault(ref, asyncio.Event()).wait(), 8)
         except TimeoutError:
             return None
-        return starts[text] - t0
+        if session.speaker.reply_ready_s and ref in decided:
+            ready.append(decided[ref] + session.speaker.reply_ready_s[-1])
+        return aired_at[ref] - t0
 
     await asyncio.sleep(2.0)
     for i in range(rounds):
         await asyncio.sleep(rng.uniform(0.5, seconds / rounds))
-        # a reply while the script is talking
-        if (waited := await say_and_wait(f"Reply number {i}, thanks for asking.")) is not None:
+        if (waited := await comment_and_wait(i)) is not None:  # a viewer asks while the script is talking
             on_air.append(waited)
-        # an interrupt in the middle of speech
-        await asyncio.sleep(rng.uniform(0.3, 0.8))
+        await asyncio.sleep(rng.uniform(0.3, 0.8))  # an operator interrupt in the middle of speech
         t0 = time.monotonic()
         session.interrupt()
         await asyncio.sleep(0.3)
         silent = probe.first_silent_after(t0)
         if silent is not None:
             interrupts.append(silent - t0)
-        # a reply while idle
-        session.pause_script()
+        session.pause_script()  # a viewer asks while the host is idle
         session.interrupt()
         await asyncio.sleep(0.5)
-        if (waited := await say_and_wait(f"Idle reply {i}.")) is not None:
+        if (waited := await comment_and_wait(i)) is not None:
             idle_on_air.append(waited)
         session.resume_script()
+        script_started.clear()  # let the whole answer finish, so the next question meets the script
+        await asyncio.wait_for(script_started.wait(), 20)
+    handler_task.cancel()
     session.stop()
     await session_task
-    ready = list(session.speaker.reply_ready_s)
     return {"interrupt_to_silence_ms": _pct(interrupts), "reply_ready_ms": _pct(ready),
-            "reply_on_air_ms": _pct(on_air), "reply_on_air_idle_ms": _pct(idle_on_air)}
+            "reply_on_air_ms": _pct(on_air), "reply_on_air_idle_ms": _pct(idle_on_air),
+            "replies_answered": f"{len(on_air) + len(idle_on_air)}/{2 * rounds}"}
 
 
 def bench_interaction(voice: str = "piper:joe", rounds: int = 10, seconds: float = 30) -> dict[str, Any]:

@@ -8,7 +8,8 @@ wait for speech instead of filling with silence, so they are deterministic.
 
 Commands (call from the session's event loop): ``say``, ``interrupt``, ``switch_product``, ``pause_script``,
 ``resume_script``, ``stop``. Events go to ``on_event`` as dicts with a ``type``:
-``speech_start`` / ``speech_end`` (text, source, media time, seconds played), ``product`` (product_id).
+``speech_start`` / ``speech_end`` (text, source, media time, seconds played), ``speech_dropped`` (a reply or say
+line an interrupt flushed before it was said), ``product`` (product_id).
 """
 
 from __future__ import annotations
@@ -32,12 +33,16 @@ from .media.outputs import Output
 from .media.pacer import Pacer
 from .planner import ScriptLine
 from .scene.state import FrameState
+from .sentences import sentences
 from .speech.playout import Played, Playout
 from .speech.speaker import Request, Speaker
 from .tts.base import SAMPLE_RATE, TTS
 
 log = logging.getLogger(__name__)
 
+REPLY_PATIENCE_S = 1.0  # how long a reply waits for a clause pause before it takes a pause between words
+CLAUSE_PAUSE_S = 0.12
+WORD_PAUSE_S = 0.06
 SPEECH_WAIT_S = 30.0  # how long a file render (or a live start) waits for speech before idling over silence
 HISTORY_LEN = 200
 
@@ -85,22 +90,28 @@ class Session:
         self._encode_pool = ThreadPoolExecutor(1, thread_name_prefix="encode")
         self._encoder: Encoder | None = None
         self._speaker_task: asyncio.Task[None] | None = None
+        self._reply_waiting_since: int | None = None  # sample at which a ready reply began to wait for a pause
 
     # --- commands ------------------------------------------------------------------------------------------
     def stop(self) -> None:
         """End after the current frame; outputs are flushed and closed."""
         self._stop.set()
 
-    def say(self, text: str, *, urgent: bool = False, source: str = "say") -> Request:
-        """Speak ``text`` before the script goes on (``urgent``: cut in now)."""
-        req = Request(text, source, urgent, self._product.id if self._product else None)
-        self.speaker.request(req)
-        return req
+    def say(self, text: str, *, urgent: bool = False, source: str = "say") -> list[Request]:
+        """Speak ``text`` before the script goes on (``urgent``: cut in now). Each sentence is synthesized on its
+        own, so the first one is on air while the rest are still being voiced."""
+        product_id = self._product.id if self._product else None
+        requests = [Request(sentence, source, urgent and i == 0, product_id)
+                    for i, sentence in enumerate(sentences(text))]
+        for req in requests:
+            self.speaker.request(req)
+        return requests
 
     def interrupt(self) -> None:
         """Silence the host at the next frame and drop everything queued; the script then goes on."""
         self._interrupt_pending = True
-        self.speaker.interrupt()
+        for text in self.speaker.interrupt():
+            self._emit({"type": "speech_dropped", "text": text})
 
     def switch_product(self, product_id: str) -> None:
         try:
@@ -175,10 +186,16 @@ class Session:
             await asyncio.wrap_future(pending)
 
     def _reply_can_cut_in(self, sample: int) -> bool:
-        """A waiting reply takes the next clause pause of a script sentence; the sentence is said again after."""
+        """A waiting reply takes the next clause pause of a script sentence (after REPLY_PATIENCE_S, any pause
+        between words); the sentence is said again after the reply."""
         cur = self._playout.current
-        return (cur is not None and cur.source == "script" and self.speaker.reply_ready()
-                and self._playout.in_pause(sample))
+        if cur is None or cur.source != "script" or not self.speaker.reply_ready():
+            self._reply_waiting_since = None
+            return False
+        if self._reply_waiting_since is None:
+            self._reply_waiting_since = sample
+        patient = sample - self._reply_waiting_since < REPLY_PATIENCE_S * SAMPLE_RATE
+        return self._playout.in_pause(sample, int((CLAUSE_PAUSE_S if patient else WORD_PAUSE_S) * SAMPLE_RATE))
 
     async def _maybe_begin_utterance(self, sample: int) -> None:
         if not self._playout.can_start(sample):

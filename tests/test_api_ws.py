@@ -88,7 +88,7 @@ async def test_a_live_stream_reports_speech_health_comments_replies_and_metrics(
         decision = await ws.until(lambda m: m["type"] == "decision" and m["ref"] == ref)
         assert decision["action"] == "reply" and "24" in decision["text"]
         said = await ws.until(lambda m: m["type"] == "speech_start" and m["source"] == "reply", 20)
-        assert said["text"] == decision["text"]
+        assert decision["text"].startswith(said["text"])  # replies are voiced sentence by sentence
 
         await ws.send({"type": "switch_product", "id": "p1", "stream": sid, "product_id": "mat-5"})
         await ws.until(lambda m: m["type"] == "product" and m["product_id"] == "mat-5")
@@ -119,7 +119,7 @@ async def test_a_live_stream_reports_speech_health_comments_replies_and_metrics(
     with av.open(str(recording)) as container:  # the run was recorded, and the file is complete
         assert container.duration and container.duration / 1e6 > 1
     lines = server.client.get(f"/api/streams/{sid}/transcript").json()
-    assert any(line["source"] == "reply" and line["text"] == decision["text"] for line in lines)
+    assert any(line["source"] == "reply" and decision["text"].startswith(line["text"]) for line in lines)
     assert all(line["said_at"] for line in lines)
 
 

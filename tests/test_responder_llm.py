@@ -14,7 +14,7 @@ from streamer.comments import Comment
 from streamer.errors import EngineError
 from streamer.llm import ChatModel, Message
 from streamer.responder import LLMResponder
-from streamer.responder.llm import split_sentences
+from streamer.sentences import split_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Protocol
 
@@ -28,10 +27,11 @@ from ..comments.model import Comment
 from ..comments.triage import ThankYou, Triaged
 from ..errors import EngineError
 from ..llm import Message
+from ..sentences import split_sentences
 from .decision import Decision
 from .offline import Responder, speakable_name
 
-__all__ = ["ChatBackend", "LLMResponder", "split_sentences"]
+__all__ = ["ChatBackend", "LLMResponder"]
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ NEXT_SENTENCE_TIMEOUT_S = 3.0
 MAX_SENTENCES = 3
 TEMPERATURE = 0.7
 MAX_TOKENS = 160  # two short spoken sentences; a long answer would hold the script back
-_SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.])(?=\s)|\n")
 
 
 class ChatBackend(Protocol):
@@ -48,13 +47,6 @@ class ChatBackend(Protocol):
 
     def stream(self, messages: Sequence[Message], *, temperature: float = ...,
                max_tokens: int | None = ...) -> AsyncIterator[str]: ...
-
-
-def split_sentences(buffer: str) -> tuple[list[str], str]:
-    """Complete sentences in ``buffer`` and the unfinished rest."""
-    parts = _SENTENCE_END.split(buffer)
-    done = [p.strip() for p in parts[:-1] if p.strip()]
-    return done, parts[-1]
 
 
 _SYSTEM = {

@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 WINDOW_S = 0.01
-MIN_GAP_S = 0.12  # shorter pauses are inside words (stops, plosives)
-EDGE_S = 0.03  # stay this far inside a gap so no syllable is clipped
+MIN_GAP_S = 0.06  # shorter pauses are inside words (stops, plosives); clause pauses run 0.12 s and more
+EDGE_S = 0.015  # stay this far inside a gap so no syllable is clipped (windows are 10 ms)
 
 
-def inner_pauses(pcm: np.ndarray, sample_rate: int) -> tuple[tuple[int, int], ...]:
-    """(start, end) sample ranges inside ``pcm`` where cutting is inaudible; leading and trailing silence excluded."""
+def inner_pauses(pcm: np.ndarray, sample_rate: int) -> tuple[tuple[int, int, int], ...]:
+    """(start, end, gap length) in samples for each pause inside ``pcm`` where cutting is inaudible (the range is
+    the gap shrunk by EDGE_S at both sides); leading and trailing silence excluded."""
     win = int(WINDOW_S * sample_rate)
     n = pcm.size // win
     if n < 3:
@@ -33,6 +34,6 @@ def inner_pauses(pcm: np.ndarray, sample_rate: int) -> tuple[tuple[int, int], ..
         elif run_start is not None:
             if (i - run_start) * WINDOW_S >= MIN_GAP_S:
                 edge = int(EDGE_S * sample_rate)
-                gaps.append((run_start * win + edge, i * win - edge))
+                gaps.append((run_start * win + edge, i * win - edge, (i - run_start) * win))
             run_start = None
     return tuple(gaps)

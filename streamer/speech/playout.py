@@ -66,13 +66,13 @@ class Playout:
             self._finish(u.pcm.size)
         return out, speaking
 
-    def in_pause(self, sample: int) -> bool:
-        """True when ``sample`` falls in a clause pause of the utterance on air (a place to cut in)."""
+    def in_pause(self, sample: int, min_gap: int) -> bool:
+        """True when ``sample`` falls in a pause of at least ``min_gap`` samples of the utterance on air."""
         u = self._current
         if u is None:
             return False
         offset = sample - self._start
-        return any(a <= offset < b for a, b in u.pauses)
+        return any(a <= offset < b for a, b, gap in u.pauses if gap >= min_gap)
 
     def interrupt(self, sample: int, *, breath: bool = True) -> None:
         """Stop the current utterance at ``sample`` (the first sample not yet handed out). Without ``breath`` the

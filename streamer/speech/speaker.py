@@ -55,6 +55,7 @@ class Speaker:
         self._ready_event = asyncio.Event()
         self._synth: asyncio.Task[Utterance] | None = None
         self._synth_is_script = False
+        self._synth_request: Request | None = None
         self.paused = False
         self._script_done = False
         self.failures = 0
@@ -67,8 +68,12 @@ class Speaker:
             self._synth.cancel()  # the reply goes first; the script line is put back
         self._wake.set()
 
-    def interrupt(self) -> None:
-        """Drop everything not yet on air; the script resumes with its next unsaid line."""
+    def interrupt(self) -> list[str]:
+        """Drop everything not yet on air; the script resumes with its next unsaid line. Returns the texts of
+        the replies and say lines that were dropped, so whoever asked for them knows they will not be said."""
+        dropped = [r.text for r in self._requests] + [u.text for u in self._ready if u.source != "script"]
+        if self._synth is not None and not self._synth_is_script and self._synth_request is not None:
+            dropped.append(self._synth_request.text)
         self._requests.clear()
         if self._synth is not None:
             self._synth.cancel()
@@ -77,6 +82,7 @@ class Speaker:
                 self._script_back.appendleft(u.line)
         self._ready.clear()
         self._wake.set()
+        return dropped
 
     def pause(self) -> None:
         self.paused = True
@@ -159,6 +165,7 @@ class Speaker:
                 continue
             req, line = job
             self._synth_is_script = line is not None
+            self._synth_request = req
             self._synth = asyncio.create_task(self._synthesize(req, line), name="speaker:tts")
             try:
                 utt = await self._synth
@@ -174,7 +181,7 @@ class Speaker:
                 await asyncio.sleep(TTS_FAILURE_PAUSE_S)
                 continue
             finally:
-                self._synth = None
+                self._synth = self._synth_request = None
             if line is None:
                 self.reply_ready_s.append(time.monotonic() - req.created)
             self._ready.append(utt)

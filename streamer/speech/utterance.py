@@ -21,4 +21,4 @@ class Utterance:
     urgent: bool = False
     line: ScriptLine | None = None  # the script line it came from, so a flushed sentence can be said later
     requested: float = 0.0  # monotonic time the request was made (reply latency)
-    pauses: tuple[tuple[int, int], ...] = ()  # sample ranges where a waiting reply may cut in (speech/pauses.py)
+    pauses: tuple[tuple[int, int, int], ...] = ()  # (start, end, gap) where a reply may cut in (speech/pauses.py)

@@ -25,6 +25,7 @@ import subprocess
 from collections.abc import AsyncIterator
 
 from streamer.errors import ConfigError, EngineError
+from streamer.sentences import sentences
 from streamer.tts import base, timing, zh_text
 from streamer.tts.base import SpeechChunk
 from streamer.tts.wav import read_wav
@@ -34,7 +35,6 @@ PROCESS_TIMEOUT_S = 20.0  # a sentence takes tens of ms; this only catches a wed
 DEFAULT_VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
 _ALIASES = {"zh": "cmn-latn-pinyin", "cmn": "cmn-latn-pinyin", "zh-cn": "cmn-latn-pinyin",
             "zh-cmn": "cmn-latn-pinyin", "mandarin": "cmn-latn-pinyin", "en": "en-us"}
-_SENTENCE_END = re.compile(r"(?<=[。！？!?…])\s*|(?<=\.)\s+")
 _LANG_SWITCH = re.compile(r"\([a-z]{2,3}(?:-[a-z0-9]+)*\)", re.IGNORECASE)  # espeak's "(en)" ... "(cmn)" tags
 
 
@@ -66,11 +66,6 @@ def resolve_voice(voice: str | None, binary: str = BINARY) -> str:
     return base_name + plus + variant
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences, so each can be spoken as soon as it is ready ('12.5' stays whole: no space after the dot)."""
-    return [s for s in (p.strip() for p in _SENTENCE_END.split(" ".join(text.split()))) if s]
-
-
 class TTS(base.TTS):
     """espeak-ng voice: ``zh``/``cmn`` (Mandarin), ``en-us``, or any name from ``espeak-ng --voices``."""
 
@@ -89,7 +84,7 @@ class TTS(base.TTS):
         if self.mandarin:
             text = zh_text.numbers_to_zh(text)
         offset_s = 0.0
-        for sentence in split_sentences(text):
+        for sentence in sentences(text):  # each is spoken as soon as it is ready
             pcm, rate, ipa = await self._run(sentence)
             if self.mandarin:
                 clauses = [zh_text.pinyin_units(c) for c in zh_text.clauses(sentence)]

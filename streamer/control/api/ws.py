@@ -31,7 +31,8 @@ PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 16
 CONTROL_TYPES = ("start", "stop", "subscribe", "ping")
-EVENT_TYPES = ("state", "speech_start", "speech_end", "comment", "decision", "reply", "product", "health")
+EVENT_TYPES = ("state", "speech_start", "speech_end", "speech_dropped", "comment", "decision", "reply", "product",
+               "health")
 _COMMAND = TypeAdapter(Command)
 
 

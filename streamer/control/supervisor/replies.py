@@ -2,9 +2,10 @@
 session.
 
 ``streamer.comments.Triage`` filters, rate-limits, de-duplicates and orders comments; ``streamer.responder.
-Responder`` decides and words the answer (``Decision(intent, action, text)``). One reply is on air at a time: the
-next comment is taken from triage only when the last reply has been said (or after ``REPLY_WAIT_S``), so triage's
-ordering, not arrival order, decides who is answered. The responder runs off the event loop (it may call an LLM).
+Responder`` decides and words the answer (``Decision(intent, action, text)``). At most one reply waits behind the
+one on air: the next comment is taken from triage when the last reply has started playing (or was dropped, or after
+``REPLY_WAIT_S``), so its answer is synthesized while the previous one plays, and triage's ordering, not arrival
+order, still decides who is answered. The responder runs off the event loop (it may call an LLM).
 Every comment gets exactly one ``decision`` event, carrying the ``ref`` its ``comment`` event had.
 """
 
@@ -23,7 +24,7 @@ from ...responder import Responder
 
 log = logging.getLogger(__name__)
 
-REPLY_WAIT_S = 30.0  # a reply not heard by then (TTS down, interrupted) no longer holds the next one back
+REPLY_WAIT_S = 30.0  # a reply not on air by then (TTS down) no longer holds the next one back
 
 
 class CommentHandler:
@@ -66,8 +67,9 @@ class CommentHandler:
                 self.responder.set_current_product(event.get("product_id"))
             except KeyError:
                 log.warning("responder does not know product %r", event.get("product_id"))
-        elif event["type"] == "speech_end" and event.get("source") == "reply":
-            self._reply_done.set()
+        elif (event["type"] in ("speech_start", "speech_end") and event.get("source") == "reply") \
+                or event["type"] == "speech_dropped":
+            self._reply_done.set()  # on air, cut short or flushed by an interrupt: the next answer may be prepared
 
     async def run(self) -> None:
         while True:
@@ -95,7 +97,7 @@ class CommentHandler:
                 try:
                     await asyncio.wait_for(self._reply_done.wait(), REPLY_WAIT_S)
                 except TimeoutError:
-                    log.warning("reply not finished after %.0f s; going on", REPLY_WAIT_S)
+                    log.warning("reply not on air after %.0f s; going on", REPLY_WAIT_S)
 
     def _refs(self, item: Triaged | ThankYou) -> list[str]:
         if isinstance(item, Triaged):
