@@ -20,11 +20,25 @@ from typing import Any
 
 from ...brief import Brief
 from ...comments import Comment, ThankYou, Triage, Triaged
+from ...errors import StreamerError
+from ...llm.config import LLMConfig, create_chat
 from ...responder import Responder
+from ...responder.llm import LLMResponder
 
 log = logging.getLogger(__name__)
 
 REPLY_WAIT_S = 30.0  # a reply not on air by then (TTS down) no longer holds the next one back
+
+
+def build_responder(brief: Brief) -> Responder | LLMResponder:
+    """The offline responder, or an LLM responder over it when STREAMER_LLM_* configures a backend (it falls back
+    to the offline answer on timeouts, errors and rule breaks). A bad LLM configuration is logged, not fatal."""
+    try:
+        chat = create_chat(LLMConfig.from_env())
+    except (StreamerError, ValueError) as e:
+        log.error("LLM responder not available (%s); answering from the brief offline", e)
+        return Responder(brief)
+    return Responder(brief) if chat is None else LLMResponder(brief, chat)
 
 
 class CommentHandler:
