@@ -44,7 +44,7 @@ REPLY_PATIENCE_S = 1.0  # how long a reply waits for a clause pause before it ta
 CLAUSE_PAUSE_S = 0.12
 WORD_PAUSE_S = 0.06
 SPEECH_WAIT_S = 30.0  # how long a file render (or a live start) waits for speech before idling over silence
-HISTORY_LEN = 200
+LATENCY_SAMPLES = 200  # recent reply latencies kept for health figures
 
 Event = dict[str, Any]
 FrameTap = Callable[[int, np.ndarray, np.ndarray], None]  # (frame index, RGB frame, PCM) in the encode thread
@@ -61,8 +61,7 @@ class SessionStats:
     samples: int = 0
     utterances: int = 0
     started_monotonic: float = 0.0
-    history: deque[Played] = field(default_factory=lambda: deque(maxlen=HISTORY_LEN))
-    reply_wait_s: deque[float] = field(default_factory=lambda: deque(maxlen=HISTORY_LEN))
+    reply_wait_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
 
 
 class Session:
@@ -226,7 +225,7 @@ class Session:
         self._emit({"type": "product", "product_id": product.id})
 
     def _played(self, done: Played) -> None:
-        self.stats.history.append(done)
+        # the transcript is the stream of speech_end events; keeping Played objects here would pin their audio
         self._emit({"type": "speech_end", "text": done.utterance.text, "source": done.utterance.source,
                     "t": (done.start_sample + done.samples_played) / SAMPLE_RATE,
                     "played_s": done.samples_played / SAMPLE_RATE, "complete": done.complete})
