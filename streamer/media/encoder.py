@@ -35,9 +35,9 @@ class VideoSettings:
 class EncodedPacket:
     kind: Literal["video", "audio"]
     data: bytes
-    pts: int
-    dts: int
-    duration: int
+    pts: int | None
+    dts: int | None
+    duration: int | None
     time_base: Fraction
     keyframe: bool
 
@@ -76,7 +76,8 @@ class Encoder:
 
     def encode(self, index: int, rgb: np.ndarray, pcm: np.ndarray) -> list[EncodedPacket]:
         """Encode video frame ``index`` and the audio that plays during it."""
-        yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)  # BT.601 limited range, 7x faster than swscale here
+        # BT.601 limited range, 7x faster than swscale here; asarray only narrows the type (already uint8)
+        yuv = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
         vf = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         vf.pts = index
         vf.time_base = self._video.time_base
