@@ -9,9 +9,10 @@ Failures are ``EngineError`` with ``retryable`` set by the backend.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -41,7 +42,7 @@ class ChatModel(ABC):
 
     @abstractmethod
     def _stream(self, messages: Sequence[Message], *, temperature: float,
-                max_tokens: int | None) -> AsyncIterator[str]:
+                max_tokens: int | None) -> AsyncGenerator[str, None]:
         """Text pieces as the model produces them."""
 
     async def _complete(self, messages: Sequence[Message], *, temperature: float, max_tokens: int | None) -> str:
@@ -65,9 +66,13 @@ class ChatModel(ABC):
         for attempt in range(self.retries + 1):
             sent = False
             try:
-                async for piece in self._stream(messages, temperature=temperature, max_tokens=max_tokens):
-                    sent = True
-                    yield piece
+                # aclosing: when our caller stops early (an interrupt, a timeout) the model call is closed now,
+                # not whenever the garbage collector finalizes the inner generator
+                async with contextlib.aclosing(self._stream(messages, temperature=temperature,
+                                                            max_tokens=max_tokens)) as pieces:
+                    async for piece in pieces:
+                        sent = True
+                        yield piece
                 return
             except EngineError as e:
                 if sent or not e.retryable or attempt == self.retries:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ..errors import ConfigError, EngineError
@@ -62,7 +62,7 @@ class OpenAIChat(ChatModel):
         return resp.choices[0].message.content or ""
 
     async def _stream(self, messages: Sequence[Message], *, temperature: float,
-                      max_tokens: int | None) -> AsyncIterator[str]:
+                      max_tokens: int | None) -> AsyncGenerator[str, None]:
         try:
             stream = await self._client.chat.completions.create(**self._args(messages, temperature, max_tokens),
                                                                 stream=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ class TransformersChat(ChatModel):
         return await asyncio.to_thread(self._generate, messages, temperature, max_tokens)
 
     async def _stream(self, messages: Sequence[Message], *, temperature: float,
-                      max_tokens: int | None) -> AsyncIterator[str]:
+                      max_tokens: int | None) -> AsyncGenerator[str, None]:
         streamer = self._transformers.TextIteratorStreamer(self.tokenizer, skip_prompt=True,
                                                            skip_special_tokens=True, timeout=60)
         task = asyncio.ensure_future(asyncio.to_thread(self._generate, messages, temperature, max_tokens, streamer))
