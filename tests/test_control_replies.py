@@ -8,7 +8,7 @@ import pytest
 
 from streamer.brief import load_brief
 from streamer.comments import Comment
-from streamer.control.supervisor.replies import build_responder
+from streamer.control.supervisor.replies import CommentHandler, build_responder
 from streamer.responder import Responder
 from streamer.responder.llm import LLMResponder
 
@@ -35,3 +35,35 @@ def test_a_broken_llm_setting_falls_back_to_offline_instead_of_failing(monkeypat
     monkeypatch.setenv("STREAMER_LLM_BACKEND", "openai")
     monkeypatch.delenv("STREAMER_LLM_MODEL", raising=False)
     assert type(build_responder(BRIEF)) is Responder
+
+
+def test_gifts_injected_through_the_api_are_thanked_not_read_as_chat(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("STREAMER_LLM_BACKEND", raising=False)
+    events: list[dict] = []
+    said: list[str] = []
+
+    async def scenario() -> None:
+        handler = CommentHandler(BRIEF, said.append, events.append)
+        task = asyncio.create_task(handler.run())
+        handler.offer("g1", {"type": "comment", "user": "Amy", "kind": "gift", "gift": "rose", "count": 3})
+        for _ in range(200):
+            if any(e["type"] == "decision" for e in events):
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(scenario())
+    comment = next(e for e in events if e["type"] == "comment")
+    assert comment["kind"] == "gift" and comment["gift"] == "rose" and comment["count"] == 3
+    decision = next(e for e in events if e["type"] == "decision")
+    assert decision["ref"] == "g1" and decision["action"] == "reply"
+    assert said == [decision["text"]] and "rose" in decision["text"]  # thanked for the gift by name
+
+
+def test_a_chat_comment_without_text_is_refused_by_the_api_schema() -> None:
+    from pydantic import ValidationError
+
+    from streamer.control.schemas import InjectComment
+    with pytest.raises(ValidationError, match="needs text"):
+        InjectComment(type="comment", text="  ")
+    assert InjectComment(type="comment", kind="like", count=50).count == 50

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..comments.model import CommentKind
+
 Role = Literal["admin", "operator", "developer"]
 StreamState = Literal["stopped", "starting", "live", "restarting", "stopping", "failed"]
 
@@ -139,13 +141,23 @@ class ResumeScript(BaseModel):
 
 
 class InjectComment(BaseModel):
-    """A viewer comment as if it came from the platform: triaged, answered, and maybe replied to on air."""
+    """A viewer comment (or gift, like, join, follow) as if it came from the platform: triaged, answered, and maybe
+    replied to on air."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["comment"]
-    text: str = Field(min_length=1, max_length=300)
+    text: str = Field(default="", max_length=300)
     user: str = Field(default="viewer", max_length=64)
     platform: str = Field(default="api", max_length=32)
+    kind: CommentKind = CommentKind.CHAT
+    gift: str = Field(default="", max_length=64, description="gift name, for kind=gift")
+    count: int = Field(default=1, ge=1, le=1_000_000, description="how many gifts or likes")
+
+    @model_validator(mode="after")
+    def _chat_has_text(self) -> InjectComment:
+        if self.kind == CommentKind.CHAT and not self.text.strip():
+            raise ValueError("a chat comment needs text")
+        return self
 
 
 Command = Annotated[Say | Interrupt | SwitchProduct | PauseScript | ResumeScript | InjectComment,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...brief import Brief
-from ...comments import Comment, ThankYou, Triage, Triaged
+from ...comments import ThankYou, Triage, Triaged, parse_payload
 from ...errors import StreamerError
 from ...llm.config import LLMConfig, create_chat
 from ...responder import Responder
@@ -60,10 +60,12 @@ class CommentHandler:
         return len(self.triage.queue)
 
     def offer(self, ref: str, payload: dict[str, Any]) -> None:
-        comment = Comment(text=str(payload.get("text", "")), user=str(payload.get("user", "")),
-                          platform=str(payload.get("platform", "api")), id=ref)
+        """Take one comment command (text, user, platform, kind, gift, count), already validated by the API."""
+        fields = ("text", "user", "platform", "kind", "gift", "count")
+        comment = parse_payload({**{k: payload[k] for k in fields if k in payload}, "id": ref})
         self._emit({"type": "comment", "ref": ref, "user": comment.user, "text": comment.text,
-                    "platform": comment.platform})
+                    "platform": comment.platform, "kind": str(comment.kind),
+                    **({"gift": comment.gift, "count": comment.count} if comment.gift else {})})
         verdict = self.triage.offer(comment)
         if verdict.outcome in ("blocked", "dropped"):
             self._decided(ref, str(verdict.intent), "block" if verdict.outcome == "blocked" else "ignore", "",
