@@ -234,12 +234,21 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out or "(brief)"
 
 
+class _Number(float):
+    """A float that prints without a trailing .0 unless a format spec says otherwise."""
+
+    def __format__(self, spec: str) -> str:
+        return format(float(self), spec or "g")
+
+
 def _message(err: Any, language: str) -> str:
     texts = _MESSAGES.get(err["type"])
     if texts is None:
         return str(err["msg"])
+    # limits such as gt=0 arrive as floats; a merchant should read "greater than 0", not "0.0"
+    ctx = {k: _Number(v) if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
     try:
-        return texts[1 if language == "zh" else 0].format(**(err.get("ctx") or {}))
+        return texts[1 if language == "zh" else 0].format(**ctx)
     except (KeyError, ValueError, IndexError):
         return str(err["msg"])
 

@@ -48,6 +48,13 @@ def test_missing_price_names_the_field() -> None:
     assert problems_of(data) == {"products[0].price": "missing"}
 
 
+@pytest.mark.parametrize("language,expected", [("en", "must be greater than 0"), ("zh", "必须大于 0")])
+def test_limits_read_as_a_merchant_writes_them(language: str, expected: str) -> None:
+    with pytest.raises(BriefError) as e:
+        parse_brief({**edited(price=-3), "language": language})
+    assert str(e.value).endswith(f"products[0].price: {expected}")  # not "0.0"
+
+
 def test_negative_stock_is_rejected() -> None:
     assert problems_of(edited(stock=-1)) == {"products[0].stock": "greater_than_equal"}
 
