@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,17 +122,7 @@ def phone_visemes(symbol: str) -> list[str]:
     # trailing digits are tones (espeak's Chinese "i:55"); a lone 3 or 0 is espeak's schwa-r or open o
     stripped = s.rstrip("0123456789")
     s = stripped if stripped else s
-    out: list[str] = []
-    i = 0
-    while i < len(s):
-        for key in _PHONE_KEYS:
-            if s.startswith(key, i):
-                out.append(_PHONE[key])
-                i += len(key)
-                break
-        else:
-            i += 1  # a symbol with no lip shape of its own (a tone letter, a stray diacritic)
-    return out
+    return [_PHONE[key] for key in _scan(s, _PHONE_KEYS)]
 
 
 def word_visemes(word: str) -> list[str]:
@@ -141,17 +132,20 @@ def word_visemes(word: str) -> list[str]:
     if any("\u4e00" <= ch <= "\u9fff" for ch in w):
         return _hanzi_visemes(w)
     w = re.sub(r"e\b", "", w) if len(w) > 3 else w  # a silent final e
-    out: list[str] = []
+    return [v for key in _scan(w, _GRAPHEME_KEYS) for v in _GRAPHEMES[key]]
+
+
+def _scan(text: str, keys: Sequence[str]) -> Iterator[str]:
+    """The keys found left to right in ``text``, the first listed winning (keys are sorted longest first);
+    characters no key starts with are skipped (tone letters, stray diacritics, silent letters)."""
     i = 0
-    while i < len(w):
-        for key in _GRAPHEME_KEYS:
-            if w.startswith(key, i):
-                out.extend(_GRAPHEMES[key])
-                i += len(key)
-                break
-        else:
+    while i < len(text):
+        key = next((k for k in keys if text.startswith(k, i)), None)
+        if key is None:
             i += 1
-    return out
+        else:
+            yield key
+            i += len(key)
 
 
 def _hanzi_visemes(text: str) -> list[str]:
