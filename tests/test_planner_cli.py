@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from test_llm import ChatServer, closed_port_url
+from llm_server import ChatServer, closed_port_url
 from test_planner_llm import GOOD
 
 from streamer.cli import main

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from test_llm import ChatServer, closed_port_url
+from llm_server import ChatServer, closed_port_url
 
 from streamer.brief import load_brief
 from streamer.compliance import lint
