@@ -1,6 +1,6 @@
 """espeak-ng: the always-there offline voice (formant synthesis; robotic but instant), Chinese and English.
 
-Runs Debian's ``espeak-ng`` binary, one short-lived process per sentence (asyncio subprocess, text on stdin), which
+Runs Debian's ``espeak-ng`` binary, one short-lived process per sentence (text on stdin), which
 writes the WAV to stdout and, through ``--ipa --phonout=/dev/stderr``, the IPA it spoke to stderr, one line per
 clause. Sentences are synthesised one at a time, so a long text starts playing after its first sentence.
 
@@ -18,6 +18,7 @@ the dictionary's pinyin spellings with English letter rules ("ni3" comes out as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import re
 import shutil
@@ -32,6 +33,7 @@ from streamer.tts.wav import read_wav
 
 BINARY = "espeak-ng"
 PROCESS_TIMEOUT_S = 20.0  # a sentence takes tens of ms; this only catches a wedged process
+REAP_TIMEOUT_S = 5.0  # a SIGKILLed process is gone in well under this
 DEFAULT_VOICES = {"en": "en-us", "zh": "cmn-latn-pinyin"}
 _ALIASES = {"zh": "cmn-latn-pinyin", "cmn": "cmn-latn-pinyin", "zh-cn": "cmn-latn-pinyin",
             "zh-cmn": "cmn-latn-pinyin", "mandarin": "cmn-latn-pinyin", "en": "en-us"}
@@ -66,6 +68,12 @@ def resolve_voice(voice: str | None, binary: str = BINARY) -> str:
     return base_name + plus + variant
 
 
+def _spawn(args: list[str]) -> subprocess.Popen[bytes]:
+    # Started on the loop's thread on purpose: the spawn takes a millisecond, and a process started in a worker
+    # thread could outlive a cancellation that arrives before the thread hands it back.
+    return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 class TTS(base.TTS):
     """espeak-ng voice: ``zh``/``cmn`` (Mandarin), ``en-us``, or any name from ``espeak-ng --voices``."""
 
@@ -95,23 +103,27 @@ class TTS(base.TTS):
             offset_s += pcm.size / rate
 
     async def _run(self, sentence: str) -> tuple:
-        """One espeak-ng process: (mono float32, rate, IPA text)."""
+        """One espeak-ng process: (mono float32, rate, IPA text).
+
+        The process is a plain ``subprocess.Popen`` driven from a worker thread, not an asyncio subprocess: asyncio
+        learns of a child's exit through its child watcher, and under load a killed, already reaped child could
+        leave ``await proc.wait()`` pending forever (an interrupt then hung the session). ``Popen.wait`` waits on
+        this one pid itself, whatever event loop and child watcher are in use.
+        """
         args = [self.binary, "-v", self.voice, "-s", str(self.speed_wpm), "--stdout", "--ipa", "--phonout=/dev/stderr"]
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *args, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-            )
+            proc = _spawn(args)
         except OSError as exc:
             raise EngineError(f"{self.name}: cannot start {self.binary}: {exc}", retryable=False) from exc
         try:
-            async with asyncio.timeout(PROCESS_TIMEOUT_S):
-                out, err = await proc.communicate(sentence.encode() + b"\n")
-        except TimeoutError as exc:
+            out, err = await asyncio.to_thread(proc.communicate, sentence.encode() + b"\n", PROCESS_TIMEOUT_S)
+        except subprocess.TimeoutExpired as exc:
             raise EngineError(f"{self.name}: espeak-ng did not finish in {PROCESS_TIMEOUT_S:.0f} s") from exc
         finally:
-            if proc.returncode is None:  # timed out or interrupted: do not leave the process behind
+            if proc.poll() is None:  # timed out or interrupted: do not leave the process behind
                 proc.kill()
-                await proc.wait()
+                with contextlib.suppress(subprocess.TimeoutExpired):  # never: SIGKILL cannot be ignored
+                    await asyncio.to_thread(proc.wait, REAP_TIMEOUT_S)
         if proc.returncode != 0 or not out:
             msg = err.decode(errors="replace").strip()[:200]
             raise EngineError(f"{self.name}: espeak-ng exited {proc.returncode}: {msg}", retryable=False)
