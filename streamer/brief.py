@@ -84,6 +84,10 @@ class Product(BaseModel):
         default=None, description="the shop link number (cart slot) viewers are told to click, e.g. 3")
     image: str | None = Field(default=None, description="product picture for the scene's product card")
     hero: bool = Field(default=False, description="the room's main product: mentioned more often in each loop")
+    kind: Literal["medical", "cosmetic", "food", "other"] | None = Field(
+        default=None, description="what the product is, for wording rules that depend on it: medical words only for "
+        "medical goods, safety claims for pregnant women and babies are checked for cosmetic, food and medical "
+        "goods; unset checks every rule")
     selling_points: list[str] = Field(default_factory=list, description="short claims, each said on air")
     specs: dict[str, str | int | float] = Field(default_factory=dict, description="name -> value, e.g. 容量: 500ml")
     promotions: list[str] = Field(default_factory=list, description="real offers, e.g. 前100单送杯套")

@@ -18,6 +18,22 @@ class Category(StrEnum):
     PRICE_FRAUD = "price_fraud"    # 全网最低价, 跳楼价, fake urgency, below cost (价格法 art. 14; 明码标价规定)
     INDUCEMENT = "inducement"      # off-platform trading, paid reviews, pressure (platform rules)
     SUPERSTITION = "superstition"  # 招财, 转运, 辟邪 (art. 9(8))
+    ENDORSEMENT = "endorsement"    # 专家推荐, 明星同款, dermatologist approved: unverifiable endorsers (art. 16, 18, 38)
+    SPECIAL_POPULATION = "special_population"  # 孕妇也能用, safe for babies: safety claims for the vulnerable (art. 4, 28)
+    COMPARISON = "comparison"      # 比大牌还好用, 吊打, better than <Brand>: comparing with or disparaging rivals (art. 13)
+
+
+class ProductKind(StrEnum):
+    """What the product is, when the caller knows: some wording is lawful for one kind and not for another.
+
+    Medical words (消炎, heals) are what a medicine or a medical device is for; special-population safety (孕妇可用,
+    safe for babies) is regulated for cosmetics, food and medicine but is a plain statement of use for a pram.
+    """
+
+    MEDICAL = "medical"    # registered medicines and medical devices
+    COSMETIC = "cosmetic"
+    FOOD = "food"          # food, drink and supplements
+    OTHER = "other"        # everything else: housewares, clothes, electronics, toys, furniture
 
 
 Replacement = str | Mapping[str, str] | Callable[[re.Match[str]], str] | None
@@ -29,7 +45,9 @@ class Rule:
 
     ``allow`` patterns mark contexts where a hit is fine (第一次, 最近, best to...): a hit inside the span of an
     allow match is not a finding. ``replacement`` rewrites the hit into a lawful phrase (a string, a mapping from the
-    matched text, or a function); None means the sentence cannot be saved and must be dropped.
+    matched text, or a function); None means the sentence cannot be saved and must be dropped. ``skip_for`` names the
+    product kinds for which the wording is lawful (medical words for a medicine); the rule always runs when the
+    caller does not say what the product is.
     """
 
     id: str
@@ -39,6 +57,7 @@ class Rule:
     suggestion: str
     replacement: Replacement = None
     allow: tuple[str, ...] = ()
+    skip_for: frozenset[ProductKind] = frozenset()
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     allow_regex: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
 
