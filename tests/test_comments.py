@@ -30,6 +30,12 @@ def test_comment_text_is_bounded_and_stripped_of_invisible_characters() -> None:
     assert c.user == "ann"
 
 
+def test_a_long_comment_keeps_its_start_and_the_question_at_its_end() -> None:
+    c = Comment("主播我跟你说，" + "今天加班好累路上还堵车，" * 40 + "这件外套多少钱？")
+    assert len(c.text) == MAX_TEXT_CHARS
+    assert c.text.startswith("主播我跟你说，") and c.text.endswith("这件外套多少钱？") and "…" in c.text
+
+
 def test_minimal_payload_is_a_chat_comment() -> None:
     c = parse_payload('{"user": "ann", "text": "多少钱"}')
     assert (c.user, c.text, c.kind, c.platform) == ("ann", "多少钱", CommentKind.CHAT, "api")

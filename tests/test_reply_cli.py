@@ -44,3 +44,26 @@ def test_triage_flag_ignores_repeats_and_floods() -> None:
     assert reply(args, io.StringIO("\n".join(json.dumps(c) for c in comments)), stdout) == 0
     actions = [json.loads(line)["action"] for line in stdout.getvalue().splitlines()]
     assert actions == ["reply", "ignore", "reply", "reply", "reply", "reply", "ignore"]
+
+
+def _heldout(brief: str, product: str) -> list[dict]:
+    rows = [json.loads(line) for line in (ROOT / "tests/data/comments_heldout.jsonl").read_text("utf-8").splitlines()
+            if line.strip()]
+    return [r for r in rows if r["brief"] == brief and r["product"] == product and not r.get("kind")]
+
+
+def test_held_out_comments_piped_through_the_command_get_their_labelled_decisions() -> None:
+    for brief, product in (("apparel_zh", "tee-01"), ("outdoor_en", "hoodie-01")):
+        rows = _heldout(brief, product)
+        stdin = "".join(json.dumps({"user": r["user"], "text": r["text"]}, ensure_ascii=False) + "\n" for r in rows)
+        result = run_cli("reply", f"tests/briefs/{brief}.yaml", "--product", product, input=stdin, timeout=120)
+        assert result.returncode == 0, result.stderr
+        out = [json.loads(line) for line in result.stdout.splitlines()]
+        assert len(out) == len(rows) >= 10
+        wrong = [(r["text"], (d["intent"], d["action"])) for r, d in zip(rows, out, strict=True)
+                 if (d["intent"], d["action"]) != (r["intent"], r["action"])]
+        assert len(wrong) <= len(rows) // 10, wrong  # the held-out floor: 90 % of decisions as labelled
+        for r, d in zip(rows, out, strict=True):
+            if r["action"] == "block" or r["intent"] == "injection":
+                assert d["text"] is None, d
+            assert not any(bad in (d["text"] or "") for bad in r.get("not", [])), (r["text"], d["text"])

@@ -37,8 +37,15 @@ class CommentKind(StrEnum):
 
 
 def clean_text(text: str, limit: int = MAX_TEXT_CHARS) -> str:
-    """``text`` without invisible characters, with runs of whitespace collapsed, cut to ``limit`` characters."""
-    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()[:limit]
+    """``text`` without invisible characters, with runs of whitespace collapsed, cut to ``limit`` characters.
+
+    A longer text keeps its start and its last third, joined by an ellipsis: a viewer who rambles asks the question
+    at the end."""
+    text = _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    return text[:limit - tail - 1] + "…" + text[-tail:]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,10 @@ Chinese text is indexed as character bigrams, English as lower-case words withou
 finds 杯盖可拆洗 and "does it leak" finds "leak-proof flip lid". Spec names are matched through a small table of
 everyday words for the same property (多大 -> 容量/尺寸, "how heavy" -> weight). Nothing here invents a fact: every
 passage's text is the brief's own words.
+
+Which product a question is about: a link number, then words of a product's name, then the kind of goods it names
+(杯子 is the 保温杯, see `categories`), then words only one product's passages use. `elsewhere` tells a question
+about goods the room does not sell (口红 in a clothing room) from one that names nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass
 
 from ..brief import FAQ, Brief, Product
 from ..comments.triage.normalize import normalize
+from .categories import Kinds
 
 __all__ = ["Knowledge", "Passage", "tokens"]
 
@@ -31,8 +36,8 @@ _WORD = re.compile(r"[a-z][a-z0-9']*|\d+(?:\.\d+)?|[\u3400-\u9fff]+")
 _SPEC_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("容量", "装多少", "几毫升", "多少毫升", "多大", "capacity", "how much does it hold", "how big", "volume", "ml"),
      ("容量", "capacity", "volume")),
-    (("尺寸", "大小", "多大", "多长", "多宽", "多高", "size", "dimensions", "how big", "how large", "how tall"),
-     ("尺寸", "大小", "规格", "size", "dimensions")),
+    (("尺寸", "大小", "多大", "多长", "多宽", "多高", "码", "size", "dimensions", "how big", "how large", "how tall"),
+     ("尺寸", "大小", "规格", "尺码", "size", "dimensions")),
     (("材质", "材料", "什么做的", "面料", "made of", "material", "what is it made"), ("材质", "材料", "面料",
                                                                                    "material")),
     (("重量", "多重", "重不重", "重吗", "轻", "weight", "heavy", "weigh", "light"), ("重量", "weight")),
@@ -90,10 +95,18 @@ class Knowledge:
                             for p in brief.products}
         self._product_terms = {p.id: self._name_terms[p.id] | {t for x in self.passages[p.id] for t in x.terms}
                                for p in brief.products}
+        self.kinds = Kinds(brief)
 
-    def product_for(self, text: str, default: Product | None = None) -> Product:
-        """The product ``text`` is about: named, by link number, or by words only its passages use; else
-        ``default`` (the one on screen), else the brief's hero product, else the first."""
+    def lead(self, besides: Product | None = None) -> Product:
+        """The product to talk about when nothing is asked: the hero in stock, else the first in stock, else the
+        hero, else the first. ``besides`` is left out when another product can stand in."""
+        products = [p for p in self.brief.products if p is not besides] or self.brief.products
+        group = [p for p in products if p.stock != 0] or products
+        return next((p for p in group if p.hero), group[0])
+
+    def named(self, text: str, current: Product | None = None) -> Product | None:
+        """The product ``text`` names: by link number, by words of its name, by its kind of goods (杯子) or by
+        words only its passages use; None when it names none. ``current`` wins a tie between products of a kind."""
         norm = normalize(text)
         for p in self.brief.products:
             if p.link is not None and re.search(rf"(?<!\d){re.escape(str(p.link))}\s*号|link\s*#?{p.link}\b", norm):
@@ -102,12 +115,21 @@ class Knowledge:
         named = [p for p in self.brief.products if terms & self._name_terms[p.id]]
         if named:
             return max(named, key=lambda p: len(terms & self._name_terms[p.id]))
+        for kind in self.kinds.asked(text):
+            if of_kind := self.kinds.products(kind):
+                return current if current in of_kind else of_kind[0]
         # Words only one product's passages use (掉色 in the towel's FAQ) point at it; one shared or stray word
         # (新疆 in 新疆长绒棉, asked about shipping to Xinjiang) is not enough to leave the product on screen.
         for p in self.brief.products:
             if len(self._unique_terms(terms, p)) >= 2:
                 return p
-        return default or next((p for p in self.brief.products if p.hero), self.brief.products[0])
+        return None
+
+    def elsewhere(self, text: str) -> bool:
+        """Whether ``text`` asks about goods the room does not sell: it names a kind no product is of, and no
+        product of the room."""
+        kinds = self.kinds.asked(text)
+        return bool(kinds) and not any(self.kinds.products(k) for k in kinds) and self.named(text) is None
 
     def _unique_terms(self, terms: set[str], product: Product) -> set[str]:
         """The words of ``terms`` that ``product``'s passages use and no other product's do."""

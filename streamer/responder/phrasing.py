@@ -3,7 +3,8 @@
 A template is a tuple of sentences. A sentence that names a fact the product lacks (no list price, no promotion)
 is left out; a template whose first sentence cannot be filled is not used. `Phrasebook.say` picks a different
 template than last time for the same intent, so the host does not repeat itself word for word. Templates contain
-no numbers of their own: every number comes from the brief through the fields.
+no numbers of their own: every number comes from the brief through the fields. A sold-out product has no link and
+no promotion among its fields, so no wording can send a viewer to buy it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from ..brief import Product
 
-__all__ = ["FALLBACK", "TEMPLATES", "Phrasebook", "money", "product_fields"]
+__all__ = ["FALLBACK", "TEMPLATES", "Phrasebook", "money", "names", "product_fields"]
 
 Template = tuple[str, ...]
 
@@ -27,7 +28,15 @@ TEMPLATES: dict[str, dict[str, list[Template]]] = {
         ],
         "stock": [("{name}还有货，现在库存{stock}件。", "想要的拍{link}。"),
                   ("有的有的，{name}目前还有{stock}件。", "{promo}。")],
-        "stock_out": [("{name}这一批已经卖完了，可以先看看其他商品。",)],
+        "stock_out": [("{name}这一批已经卖完了。",), ("不好意思，{name}已经卖完了。",)],
+        "instead": [("可以看看{name}，在{link}。",), ("喜欢的话可以看看{name}，就在{link}。",)],  # name first: it scopes the link
+        "instead_nolink": [("可以看看{name}。",)],
+        "not_here": [("这款今天不在我们直播间哦，今天有{names}，可以看看。",),
+                     ("这款不在今天的直播间里，我们今天带来的是{names}。",)],
+        "size_fit": [("按尺码表，{name}选{size}码就合适，{size}码是{row}。",), ("{size}码对应{row}，您选{size}码就行。",)],
+        "size_between": [("按尺码表，身高对应{size}码，体重对应{size2}码，建议对照详情页的尺码表再选。",)],
+        "size_outside": [("您的身高体重不在{name}的尺码表范围里，我就不乱推荐了，建议对照详情页的尺码表，或者问问客服。",)],
+        "size_chart": [("{name}的尺码表：{chart}。", "告诉我身高体重，帮您选码。")],
         "stock_unknown": [("{name}的库存以购物车里显示的为准。",)],
         "shipping": [("关于发货：{shipping}。",), ("发货这块大家放心，{shipping}。",),
                      ("{name}{shipping}，放心拍。",)],
@@ -60,7 +69,18 @@ TEMPLATES: dict[str, dict[str, list[Template]]] = {
         ],
         "stock": [("Yes, the {name} is in stock: {stock} available right now.", "It's {link} in the cart."),
                   ("We still have {stock} of the {name} available.",)],
-        "stock_out": [("The {name} is sold out for now; have a look at our other products.",)],
+        "stock_out": [("Sorry, we're sold out of the {name} for now.",), ("We've sold out of the {name}.",)],
+        "instead": [("Have a look at the {name}, {link} in the cart.",), ("The {name} is {link} if you'd like a look.",)],
+        "instead_nolink": [("Have a look at the {name} in the cart.",)],
+        "not_here": [("That one's not in this room today; we have {names}.",),
+                     ("Sorry, that's not in this room today. Today it's {names}.",)],
+        "size_fit": [("Going by the size chart, I'd go with size {size}: {row}.",),
+                     ("For the {name}, size {size} is the one: the chart says {row}.",)],
+        "size_between": [("On the size chart your height is a size {size} and your weight a size {size2}; please check "
+                          "the chart on the product page before you pick.",)],
+        "size_outside": [("Those numbers are outside the {name}'s size chart, so I won't guess; please check the size "
+                          "chart on the product page or ask customer service.",)],
+        "size_chart": [("The {name}'s size chart: {chart}.", "Tell me your height and weight and I'll help you pick.")],
         "stock_unknown": [("The cart shows the current stock for the {name}.",)],
         "shipping": [("On shipping: {shipping}.",), ("About delivery: {shipping}.",)],
         "shipping_unknown": [("Delivery times are on the product page, and you can track your order there.",)],
@@ -117,6 +137,7 @@ def product_fields(p: Product, language: str) -> dict[str, str | None]:
         link = f"「{p.link}」" if language == "zh" else f"“{p.link}”"
     else:
         link = None
+    sold_out = p.stock == 0
     sep = "，" if language == "zh" else "; "
     save = round(p.list_price - p.price, 2) if p.list_price and p.list_price > p.price else None
     return {
@@ -124,12 +145,20 @@ def product_fields(p: Product, language: str) -> dict[str, str | None]:
         "price": money(p.price, p.currency, language),
         "list_price": money(p.list_price, p.currency, language) if p.list_price else None,
         "save": money(save, p.currency, language) if save else None,
-        "promo": sep.join(p.promotions) or None,
-        "link": link,
+        "promo": None if sold_out else sep.join(p.promotions) or None,
+        "link": None if sold_out else link,
         "stock": str(p.stock) if p.stock is not None else None,
         "shipping": (p.shipping or "").rstrip("。.") or None,
         "after_sales": (p.after_sales or "").rstrip("。.") or None,
     }
+
+
+def names(products: Sequence[Product], language: str) -> str:
+    """Products listed as the host says them: 保温杯、浴巾 / the Mug, the Bottle and the Towel."""
+    if language == "zh":
+        return "、".join(p.name for p in products)
+    spoken = [f"the {p.name}" for p in products]
+    return spoken[0] if len(spoken) == 1 else ", ".join(spoken[:-1]) + " and " + spoken[-1]
 
 
 def _fields_of(sentence: str) -> set[str]:

@@ -3,8 +3,13 @@
 Rules are tried in precedence order and the first that matches decides: an attempt to instruct the host outranks
 everything, a complaint outranks the question inside it (由于还没发货 is a complaint, not a shipping question), a
 buying question outranks a greeting that comes with it (你好，多少钱 is a price question). With a brief, the
-product's own vocabulary (spec names, FAQ questions) marks product questions the generic rules do not know.
-Spam is decided by the filter (`filters.screen`), not here.
+product's own vocabulary (spec names and values, FAQ questions) marks product questions the generic rules do not
+know. A bare mention of a link (3号链接多少钱, "any discount on link 4?") is a buying question only when nothing
+more specific is asked.
+
+In a comment of several clauses the question at its end decides (`question.final_question`): the ramble before it
+(a complaint about another shop, a greeting, a story) does not, unless it is an injection or a complaint about the
+viewer's own order (三天了还没发货，什么时候发 stays a complaint). Spam is decided by the filter (`filters.screen`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from enum import StrEnum
 
 from ...brief import Brief
 from .normalize import normalize, skeleton
+from .question import final_question
 
 __all__ = ["BUYING_INTENTS", "Intent", "IntentClassifier"]
 
@@ -69,13 +75,15 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         r"退货|退款|退换|换货|无理由|运费险|保修|质保|售后|质量问题|(坏|有问题)了?怎么办|包退|包换|能退|退吗|可以退",
         r"\b<returns?|refunds?|warranty|guarantee|exchange|return policy>\b")),
     (Intent.HOW_TO_BUY, _rx(
-        r"(怎么|怎样|如何|在哪(里|儿)?|哪里|去哪)(才能)?(买|拍|下单|购买|抢|付款)", r"几号(链接)?", r"链接", r"小黄车",
-        r"购物车", r"拍哪", r"上车", r"想买|要买",
+        r"(怎么|怎样|如何|在哪(里|儿)?|哪里|去哪)(才能)?(买|拍|下单|购买|抢|付款)", r"小黄车",
+        r"购物车", r"拍哪", r"上车", r"想买|要买", r"哪个链接|几号链接|链接在哪|链接呢",
         r"\b<how (do|can|would|should) (i|we|you) (buy|order|get|purchase)>\b", r"\b<how to (buy|order|purchase)>\b",
-        r"\b<where (do|can|should) (i|we) (buy|order|get)>\b", r"\b<links?>\b", r"\b<cart|checkout>\b",
-        r"\b<(want|wanna|going) to buy|wanna buy>\b")),
+        r"\b<where (do|can|should) (i|we) (buy|order|get)>\b", r"\b<where'?s the link>\b", r"\b<link for>\b",
+        r"\b<cart|checkout>\b", r"\b<(want|wanna|going) to buy|wanna buy>\b")),
     (Intent.STOCK, _rx(
         r"有货|没货|现货|库存|卖完|售罄|抢完|抢到|还有吗|还剩|断货|补货|缺货|有没有货|还有没有",
+        r"有没有卖|有卖|你们卖|卖不卖|在卖", r"\b<do you (sell|carry|stock)>\b",
+        r"^(?!.*\b(size|colou?r|chart|warranty|returns?|discount|coupon)s?\b).*\b<do you have>\b",
         r"\b<in stock|out of stock|sold out|any left|left\?|available|restock|run out|inventory>\b",
         r"\b<still have|how many (do you have|left|are left)>\b")),
     (Intent.SHIPPING, _rx(
@@ -83,12 +91,17 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         r"\b<ship\w*|deliver\w*|arrive|arrival|postage|courier|tracking>\b")),
     (Intent.PRICE, _rx(
         r"多少钱|多钱|价格|价钱|什么价|啥价|几块|几元|便宜|优惠|折扣|打折|券|划算|太贵|贵吗|活动|满减|立减|赠品|送什么|"
-        r"是\s*\d+(\.\d+)?\s*(块|元)?吗",
+        r"是\s*\d+(\.\d+)?\s*(块|元)?吗|\d\s*(块|元)",
         r"\b<how much|price|prices|pricing|cost|costs|discount|deals?|coupon|promo|sale|cheap|expensive>\b",
         r"\$\s?\d", r"\b<bucks|offers?|code>\b")),
+    (Intent.HOW_TO_BUY, _rx(r"几号|链接", r"\b<links?>\b")),  # a bare link mention, when nothing else is asked
     (Intent.SPEC, _rx(
         r"容量|多大|多重|重不重|重量|材质|材料|什么做的|尺寸|多长|多宽|多高|规格|颜色|几个色|款式|保温|保冷|能装|怎么用|怎么洗|"
-        r"好用吗|质量怎么样|适合|掉色|掉毛|漏水|拆|能不能|可不可以|能.{0,8}吗|可以.{0,8}吗|会.{0,8}吗|安全吗|耐|"
+        r"好用吗|质量怎么样|适合|掉色|掉毛|漏水|拆|能不能|可不可以|能.{0,8}吗|可以.{0,8}吗|会.{0,8}吗|安全吗|耐",
+        r"够.{0,8}吗|有.{0,8}的吗|是.{0,8}的吗|(?![是要])([\u4e00-\u9fff])不\1",
+        r"尺码|码数|(什么|啥|哪个|哪|几|多大)个?码|穿多大|穿什么|穿啥|身高|体重|\d\s*(cm|厘米|公分|kg|公斤|斤)|一米[一二三四五六七八九]",
+        r"\b<(what|which) size>\b", r"\d\s*(cm|kg|lbs?)\b", r"\d'\s*\d",
+        r"\b<(does|is|will|can|do) (this|that|they|these|the) \w+>\b",
         r"\b<how (big|large|tall|heavy|long does it|long will it|many ml)>\b", r"\b<size|sizes|capacity|weight|weigh>\b",
         r"\b<made of|material|dishwasher|leak|leaks|colou?rs?|fit|fits|dimensions|bpa|insulated>\b",
         r"\b<keeps?\b.{0,20}\b(cold|hot|warm)>\b", r"\b<(does|is|will|can) it>\b", r"\b<can i (use|put|wash)>\b")),
@@ -99,6 +112,14 @@ _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
         r"\b<(hi|hello|hey) (everyone|all|guys|folks|there)>\b", r"\b<just joined|first time here|i'?m here>\b",
         r"\b<what'?s up|sup>\b")),
 )
+
+
+_QUESTIONS = frozenset({Intent.PRICE, Intent.STOCK, Intent.SHIPPING, Intent.SPEC, Intent.HOW_TO_BUY,
+                        Intent.AFTER_SALES})
+# A complaint about the viewer's own order: a question after it is part of the complaint.
+_OWN_ORDER = _rx(r"还没(有)?(发货|到|收到|发)|没(有)?收到|到现在|订单|单号|我(买|拍)的|收到的?",
+                 r"\b<never (arrived|came)|(haven'?t|hasn'?t) (received|arrived|come)|still waiting|my order|"
+                 r"i ordered|i received>\b")
 
 
 def _bigrams(s: str) -> set[str]:
@@ -112,14 +133,25 @@ class IntentClassifier:
         self._faq: list[set[str]] = []
         terms: set[str] = set()
         for p in brief.products if brief else []:
-            terms |= {normalize(str(k)) for k in p.specs}
+            terms |= {normalize(str(k)) for k in p.specs} | {normalize(str(v)) for v in p.specs.values()}
             self._faq += [_bigrams(skeleton(f.q)) for f in p.faq]
-        self._spec_terms = tuple(t for t in terms if len(t) >= 2)
+        # A bare number (容量: 500) would turn any comment with that number into a product question.
+        self._spec_terms = tuple(t for t in terms if len(t) >= 2 and not t.replace(".", "").isdigit())
 
     def classify(self, text: str) -> Intent:
         norm = normalize(text)
         if not norm:
             return Intent.OTHER
+        whole = self._classify(norm)
+        question = final_question(norm)
+        if whole is Intent.INJECTION or question is None or question == norm:
+            return whole
+        asked = self._classify(question)
+        if asked not in _QUESTIONS or (whole is Intent.COMPLAINT and _OWN_ORDER.search(norm)):
+            return whole
+        return asked
+
+    def _classify(self, norm: str) -> Intent:
         for intent, pattern in _RULES:
             if pattern.search(norm):
                 return intent
