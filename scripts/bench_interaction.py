@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from streamer.brief import load_brief
-from streamer.control.supervisor.replies import CommentHandler
 from streamer.media.encoder import VideoSettings
 from streamer.media.outputs import open_output
 from streamer.planner import script_lines
+from streamer.replies import CommentHandler
 from streamer.scene import SceneRenderer
 from streamer.session import Session
 from streamer.tts import create_tts

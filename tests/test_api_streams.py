@@ -81,3 +81,36 @@ def test_switching_to_an_unknown_product_is_422(server: LiveServer) -> None:
 def test_the_brief_schema_is_published(server: LiveServer) -> None:
     schema = server.client.get("/api/brief-schema").json()
     assert schema["title"] == "Brief" and "products" in schema["required"]
+
+
+def test_llm_settings_are_stored_with_the_key_that_no_role_can_read_back(server: LiveServer) -> None:
+    llm = {"backend": "openai", "base_url": "http://127.0.0.1:8000/v1", "model": "qwen", "api_key": "sk-abc123",
+           "first_sentence_timeout_s": 1.2}
+    sid = server.create_stream("llm", llm=llm)
+    dev = server.client.post("/api/tokens", json={"name": "d", "role": "developer"}).json()["token"]
+    for headers in ({}, {"Authorization": f"Bearer {dev}"}):
+        for path in (f"/api/streams/{sid}", "/api/streams"):
+            r = server.client.get(path, headers=headers)
+            assert r.status_code == 200 and "sk-abc123" not in r.text
+    got = server.client.get(f"/api/streams/{sid}").json()["settings"]["llm"]
+    assert got["model"] == "qwen" and got["first_sentence_timeout_s"] == 1.2 and got["api_key"] == "**********"
+    stored = server.services.store.get_stream(sid).settings["llm"]
+    assert stored["api_key"] == "sk-abc123"
+
+
+def test_an_update_that_sends_the_masked_key_back_keeps_the_key(server: LiveServer) -> None:
+    sid = server.create_stream("llm2", llm={"backend": "openai", "model": "m", "api_key": "sk-keep"})
+    settings = server.client.get(f"/api/streams/{sid}").json()["settings"]
+    settings["llm"]["model"] = "m2"
+    assert server.client.patch(f"/api/streams/{sid}", json={"settings": settings}).status_code == 200
+    stored = server.services.store.get_stream(sid).settings["llm"]
+    assert (stored["model"], stored["api_key"]) == ("m2", "sk-keep")
+    settings["llm"]["api_key"] = ""
+    server.client.patch(f"/api/streams/{sid}", json={"settings": settings})
+    assert server.services.store.get_stream(sid).settings["llm"]["api_key"] == ""
+
+
+def test_an_llm_base_url_must_be_http(server: LiveServer) -> None:
+    r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF,
+                                                 "settings": {"llm": {"base_url": "file:///etc/passwd"}}})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "base_url"

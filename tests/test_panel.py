@@ -151,3 +151,24 @@ def test_streams_and_schedules_are_edited_in_the_panel_in_chinese(page: Page, se
     form.locator("button").click()
     expect(form.locator(".error")).to_contain_text("unknown product 'no-such-product'")
     shot(page, "panel-zh.png", tmp_path)
+
+
+def test_a_stream_gets_its_reply_model_from_the_panel_form(page: Page, server: LiveServer) -> None:
+    log_in(page, server)
+    page.click("#new-stream summary")
+    form = page.locator("#new-stream-form")
+    form.locator("[name=name]").fill("LLM room")
+    form.locator("[name=brief_yaml]").fill("language: en\nproducts:\n  - {id: p1, name: Mug, price: 9}\n")
+    form.locator("[name=voice]").fill("espeak:en-us")
+    form.locator("[name=llm_backend]").select_option("openai")
+    form.locator("[name=llm_base_url]").fill("http://127.0.0.1:8000/v1")
+    form.locator("[name=llm_model]").fill('<b onmouseover="x">qwen</b>')
+    form.locator("[name=llm_api_key]").fill("sk-panel-secret")
+    form.locator("[name=llm_first_s]").fill("1.2")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#stream-name")).to_have_text("LLM room", timeout=10_000)
+    row = next(s for s in server.services.store.list_streams() if s.name == "LLM room")
+    llm = row.settings["llm"]
+    assert llm["backend"] == "openai" and llm["model"] == '<b onmouseover="x">qwen</b>'
+    assert llm["api_key"] == "sk-panel-secret" and llm["first_sentence_timeout_s"] == 1.2
+    assert "sk-panel-secret" not in page.content()

@@ -102,3 +102,15 @@ def test_unknown_voice_is_one_clear_line(tmp_path: Path, garden_brief: Path) -> 
 
 def test_unsupported_output_type_is_one_clear_line(tmp_path: Path, garden_brief: Path) -> None:
     _one_clear_line(run_cli("run", str(garden_brief), "--out", str(tmp_path / "x.gif")), ".gif")
+
+
+def test_run_builds_the_same_llm_responder_as_served_streams(tmp_path: Path, garden_brief: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMER_LLM_BACKEND", "openai")
+    monkeypatch.setenv("STREAMER_LLM_MODEL", "test-model")
+    monkeypatch.setenv("STREAMER_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    r = run_cli("run", str(garden_brief), "--out", str(tmp_path / "g.flv"), "--duration", "1", "--size", "320x180",
+                "--stats")
+    assert r.returncode == 0, r.stderr
+    llm = json.loads(r.stdout)["llm"]
+    assert llm["backend"] == "openai:test-model" and llm["breaker"] == "closed"

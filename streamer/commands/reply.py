@@ -7,11 +7,16 @@ Every input line gets exactly one output line, in order, flushed at once (so it 
 is not a comment gets ``{"intent": null, "action": "ignore", "text": null, "error": "..."}``; blank lines are
 skipped. ``--triage`` also applies the live room's flood control (per-user rate limit, duplicate window), which
 turns repeats into ``ignore``.
+
+With ``STREAMER_LLM_*`` set, replies are worded by the model exactly as on a served stream: the same responder from
+``streamer.session_builder.build_responder``, every sentence guarded, the offline answer on timeouts and errors,
+and the same circuit breaker across lines.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from typing import TextIO
@@ -20,7 +25,10 @@ from ..brief import load_brief
 from ..comments import CommentError, parse_payload
 from ..comments.triage import DuplicateWindow, RateLimiter, skeleton
 from ..errors import ConfigError
+from ..llm import LLMConfig
 from ..responder import Decision, Responder
+from ..responder.llm import LLMResponder
+from ..session_builder import build_responder
 
 __all__ = ["register", "reply"]
 
@@ -44,12 +52,14 @@ def reply(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO 
     if args.product and args.product not in {p.id for p in brief.products}:
         ids = ", ".join(p.id for p in brief.products)
         raise ConfigError(f"--product {args.product!r}: not in the brief (products: {ids})")
-    responder = Responder(brief, seed=args.seed, product_id=args.product)
-    limiter = RateLimiter() if args.triage else None
-    duplicates = DuplicateWindow() if args.triage else None
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    for line in stdin:
+    responder = build_responder(brief, LLMConfig.from_env(), seed=args.seed, product_id=args.product)
+    return asyncio.run(_answer(responder, args.triage, stdin or sys.stdin, stdout or sys.stdout))
+
+
+async def _answer(responder: Responder | LLMResponder, triage: bool, stdin: TextIO, stdout: TextIO) -> int:
+    limiter = RateLimiter() if triage else None
+    duplicates = DuplicateWindow() if triage else None
+    while line := await asyncio.to_thread(stdin.readline):
         if not line.strip():
             continue
         try:
@@ -57,7 +67,10 @@ def reply(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO 
         except CommentError as e:
             _write(stdout, {"intent": None, "action": "ignore", "text": None, "error": str(e)})
             continue
-        decision = responder.respond(comment)
+        if isinstance(responder, LLMResponder):
+            decision = await responder.respond(comment)
+        else:
+            decision = responder.respond(comment)
         if decision.action == "reply" and limiter is not None and duplicates is not None and (
                 not limiter.allow(comment.author) or duplicates.seen(skeleton(comment.text))):
             decision = Decision(decision.intent, "ignore", reason="flood control")

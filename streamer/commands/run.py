@@ -12,16 +12,11 @@ import sys
 
 from ..brief import load_brief
 from ..errors import ConfigError
-from ..media.encoder import VideoSettings
-from ..media.outputs import Output, open_output
-from ..planner import script_lines
-from ..scene import SceneRenderer
-from ..session import Session
-from ..tts import create_tts
+from ..llm import LLMConfig
+from ..session import SessionStats
+from ..session_builder import Assembly, SessionSettings, assemble
 
 log = logging.getLogger(__name__)
-
-DEFAULT_BITRATE = {720: 2_500_000, 1080: 4_500_000}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,18 +56,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--fps {args.fps}: must be between 1 and 60")
     if args.duration is not None and args.duration <= 0:
         raise ConfigError(f"--duration {args.duration:g}: must be positive")
-    bitrate = args.bitrate or DEFAULT_BITRATE.get(height, int(2_500_000 * width * height / (1280 * 720)))
     if args.encoder_threads < 0:
         raise ConfigError(f"--encoder-threads {args.encoder_threads}: must be 0 (automatic) or more")
-    video = VideoSettings(width, height, args.fps, bitrate, args.preset, args.encoder_threads)
-    tts = create_tts(args.voice, brief.language)
-    renderer = SceneRenderer(brief, (width, height), args.fps, avatar=args.avatar)
-    outputs: list[Output] = [open_output(url) for url in args.out]
-    realtime = args.realtime or any(o.live for o in outputs)
-    session = Session(brief, script_lines(brief, seed=args.seed), tts, renderer, outputs, video,
-                      realtime=realtime, duration_s=args.duration)
-    stats = asyncio.run(_run_until_signal(session))
-    health = session.health()
+    settings = SessionSettings(voice=args.voice, avatar=args.avatar, width=width, height=height, fps=args.fps,
+                               bitrate=args.bitrate, preset=args.preset, encoder_threads=args.encoder_threads,
+                               seed=args.seed, outputs=args.out, realtime=args.realtime, duration_s=args.duration,
+                               llm=LLMConfig.from_env())
+    assembly = assemble(brief, settings)
+    stats = asyncio.run(_run_until_signal(assembly))
+    health = {**assembly.session.health(), "llm": assembly.llm_health()}
     log.info("done: %d frames, %d samples (%.2f s), %d sentences", stats.frames, stats.samples,
              stats.frames / args.fps, stats.utterances)
     if args.stats:
@@ -81,12 +73,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run_until_signal(session: Session):  # noqa: ANN202
+async def _run_until_signal(assembly: Assembly) -> SessionStats:
+    session = assembly.session
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, session.stop)
     try:
-        return await session.run()
+        return await assembly.run()
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

@@ -1,5 +1,6 @@
-"""The recorder: turns bus events into rows. Transcript lines (every sentence said, for compliance), comments and
-their decisions, the checkpoint (product, recent lines) and the run history (first frame, restarts, failures).
+"""The recorder: turns bus events into rows. Transcript lines (every sentence said, for compliance, and a note for
+every operator override of the reply guard), comments and their decisions, the checkpoint (product, recent lines)
+and the run history (first frame, restarts, failures).
 
 Events are written in batches from a worker thread: a burst of events costs one transaction, and the event loop
 never waits on the database.
@@ -17,7 +18,7 @@ from .storage import Store
 
 log = logging.getLogger(__name__)
 
-RECORDED = ("speech_end", "comment", "decision", "product", "state")
+RECORDED = ("speech_end", "comment", "decision", "product", "state", "override")
 BATCH_MAX = 200
 Op = tuple[str, dict[str, Any]]
 
@@ -37,6 +38,14 @@ def ops_for(event: Event) -> list[Op]:
                                 "source": event.get("source", "script"), "product_id": event.get("product_id"),
                                 "text": event.get("text", "")}),
                 ("checkpoint", {"stream_id": stream, "line": line, "at": at})]
+    if kind == "override":
+        # a note row (source "override") just before the line is said (source "say"): who forced what, over what
+        problems = "; ".join(event.get("problems") or [])
+        note = f"forced {event.get('command', 'say')} by {event.get('by') or 'unknown'}: {event.get('text', '')!r} " \
+               f"(guard: {problems})"
+        return [("transcript", {"stream_id": stream, "run_id": run, "said_at": at, "media_t": 0.0, "played_s": 0.0,
+                                "complete": True, "source": "override", "product_id": event.get("product_id"),
+                                "text": note})]
     if kind == "comment":
         return [("comment", {"stream_id": stream, "run_id": run, "received_at": at, "ref": event["ref"],
                              "platform": event.get("platform", "api"), "user": event.get("user", ""),

@@ -6,20 +6,78 @@ Commands are a tagged union on ``type``: the same ``Command`` is posted to ``/ap
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    FieldSerializationInfo,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from ..comments.model import CommentKind
+from ..llm import LLMConfig
+from ..llm.config import ENV_PREFIX
 
 Role = Literal["admin", "operator", "developer"]
 StreamState = Literal["stopped", "starting", "live", "restarting", "stopping", "failed"]
 
 _URL = re.compile(r"rtmps?://[^\s/]+(/\S*)?")
+_HTTP_URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 _SIZE = re.compile(r"(\d{2,4})x(\d{2,4})")
+SECRET_MASK = "**********"  # how a stored API key reads back; sending it back unchanged keeps the key
+
+
+class StreamLLM(BaseModel):
+    """The reply model of one stream. Every field left out (None) comes from ``STREAMER_LLM_*`` on the server.
+
+    ``api_key`` is write-only: responses show ``"**********"`` when one is stored, never the key, and it is never
+    logged. A stream that names its own ``base_url`` never gets the server's ``STREAMER_LLM_API_KEY``: that key is
+    only ever sent to the server's own endpoint. Only OpenAI-compatible endpoints can be chosen here (a local
+    transformers model is a server setting: ``STREAMER_LLM_BACKEND=transformers``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    backend: Literal["openai", "none"] | None = Field(default=None, description="none: offline replies only")
+    base_url: str | None = Field(default=None, max_length=500, description="e.g. http://127.0.0.1:8000/v1")
+    model: str | None = Field(default=None, max_length=200)
+    api_key: SecretStr | None = Field(default=None, max_length=500)
+    timeout_s: float | None = Field(default=None, gt=0, le=300, description="HTTP timeout of one model call")
+    first_sentence_timeout_s: float | None = Field(default=None, gt=0, le=30,
+                                                   description="past this a reply is the offline answer")
+    breaker_failures: int | None = Field(default=None, ge=1, le=100)
+    breaker_cooldown_s: float | None = Field(default=None, gt=0, le=3600)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is not None and not _HTTP_URL.fullmatch(v):
+            raise ValueError(f"{v!r} is not an http:// or https:// URL")
+        return v
+
+    @field_serializer("api_key")
+    def _api_key(self, v: SecretStr | None, info: FieldSerializationInfo) -> str | None:
+        if v is None:
+            return None
+        return v.get_secret_value() if (info.context or {}).get("secrets") else SECRET_MASK
+
+    def config(self, env: Mapping[str, str] | None = None) -> LLMConfig:
+        """The resolved model settings: these fields over ``STREAMER_LLM_*`` (``env``, default os.environ)."""
+        env = dict(os.environ if env is None else env)
+        if self.base_url is not None:  # the server's key is for the server's endpoint only
+            env.pop(ENV_PREFIX + "API_KEY", None)
+            env.pop("OPENAI_API_KEY", None)
+        fields = self.model_dump(exclude={"api_key"})
+        return LLMConfig.from_env(env, **fields,
+                                  api_key=self.api_key.get_secret_value() if self.api_key else None)
 
 
 class StreamSettings(BaseModel):
@@ -37,6 +95,7 @@ class StreamSettings(BaseModel):
                                description="RTMP URLs (rtmp:// or rtmps://) to push to")
     record: bool = Field(default=False, description="also record each run to a .mkv file in the data directory")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="script variation seed")
+    llm: StreamLLM = Field(default_factory=StreamLLM, description="the reply model; unset fields: STREAMER_LLM_*")
 
     @field_validator("size")
     @classmethod
@@ -57,6 +116,20 @@ class StreamSettings(BaseModel):
             if not _URL.fullmatch(url):
                 raise ValueError(f"{url!r} is not an rtmp:// or rtmps:// URL")
         return v
+
+    def llm_config(self, env: Mapping[str, str] | None = None) -> LLMConfig:
+        return self.llm.config(env)
+
+    def stored(self) -> dict[str, Any]:
+        """The settings as the database keeps them (the API key included, unlike responses)."""
+        return self.model_dump(mode="json", context={"secrets": True})
+
+    def keep_secrets_of(self, old: StreamSettings) -> StreamSettings:
+        """These settings, with the stored API key kept where the update left it out or sent the mask back."""
+        key = self.llm.api_key
+        if key is None or key.get_secret_value() == SECRET_MASK:
+            return self.model_copy(update={"llm": self.llm.model_copy(update={"api_key": old.llm.api_key})})
+        return self
 
     @property
     def width(self) -> int:
@@ -113,10 +186,14 @@ class StreamDetail(StreamOut):
 # --- commands --------------------------------------------------------------------------------------------------
 
 class Say(BaseModel):
+    """An operator line. It passes the reply guard like any reply; a refused line is said only with ``force``
+    (operator and admin roles), and the override is recorded in the transcript."""
+
     model_config = ConfigDict(extra="forbid")
     type: Literal["say"]
     text: str = Field(min_length=1, max_length=500)
     urgent: bool = False
+    force: bool = Field(default=False, description="say it even if the guard refuses it (operator, admin)")
 
 
 class Interrupt(BaseModel):

@@ -25,13 +25,19 @@ class LLMConfig(BaseModel):
     temperature: float = Field(default=0.8, ge=0, le=2)
     max_tokens: int = Field(default=1200, gt=0)
     device: str = "auto"
+    # live replies: past this the offline answer is said (a reply must be on air well under 3 s)
+    first_sentence_timeout_s: float = Field(default=1.5, gt=0, le=30)
+    breaker_failures: int = Field(default=3, ge=1, le=100, description="timeouts/errors in a row that open it")
+    breaker_cooldown_s: float = Field(default=30.0, gt=0, le=3600, description="no model calls for this long")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> LLMConfig:
-        """STREAMER_LLM_BACKEND, _BASE_URL, _MODEL, _API_KEY (or OPENAI_API_KEY), _TIMEOUT_S, _DEVICE."""
+        """STREAMER_LLM_<FIELD> for every field (_BACKEND, _BASE_URL, _MODEL, _API_KEY or OPENAI_API_KEY,
+        _TIMEOUT_S, _FIRST_SENTENCE_TIMEOUT_S, _BREAKER_FAILURES, _BREAKER_COOLDOWN_S, ...); ``overrides`` that are
+        not None win."""
         env = os.environ if env is None else env
         data: dict[str, object] = {}
-        for field in ("backend", "base_url", "model", "api_key", "timeout_s", "temperature", "max_tokens", "device"):
+        for field in cls.model_fields:
             value = env.get(ENV_PREFIX + field.upper())
             if value:
                 data[field] = value

@@ -30,6 +30,8 @@ from .deps import services, stream_out, visible_stream
 
 router = APIRouter(prefix="/api/streams", tags=["streams"])
 
+FORCE_ROLES = frozenset({"admin", "operator"})  # who may say a line the guard refused
+
 Svc = Annotated[Services, Depends(services)]
 Reader = Annotated[Principal, Depends(require("read"))]
 Commander = Annotated[Principal, Depends(require("command"))]
@@ -54,6 +56,22 @@ def _validated(data: dict[str, Any]) -> Brief:
     return parse_brief(data, "brief")  # BriefValidationError -> 422 naming the field (app.py)
 
 
+class Forbidden(Exception):
+    """The principal may send this command, but not with these options."""
+
+
+def command_for(principal: Principal, command: Command) -> dict[str, Any]:
+    """The command as the worker takes it: a forced ``say`` needs the operator or admin role and is signed with
+    the token's name, so the override recorded in the transcript says who made it. Raises `Forbidden`."""
+    body = command.model_dump()
+    if body["type"] == "say" and body.get("force"):
+        if principal.role not in FORCE_ROLES:
+            raise Forbidden(f"the {principal.role} role may not force a line the guard refused "
+                            "(operator or admin only)")
+        body["by"] = principal.name
+    return body
+
+
 def _check_voice(settings: StreamSettings, brief: Brief) -> None:
     try:
         create_tts(settings.voice, brief.language)  # constructors only check names; nothing loads
@@ -75,7 +93,8 @@ def create_stream(body: StreamCreate, svc: Svc, principal: Manager) -> StreamDet
     data = _brief_data(body.brief, body.brief_yaml)
     brief = _validated(data)
     _check_voice(body.settings, brief)
-    row = svc.store.create_stream("s" + uuid.uuid4().hex[:10], body.name, data, body.settings.model_dump())
+    settings = body.settings.keep_secrets_of(StreamSettings())  # a mask sent back is no key
+    row = svc.store.create_stream("s" + uuid.uuid4().hex[:10], body.name, data, settings.stored())
     return stream_out(svc, row, detail=True)  # type: ignore[return-value]
 
 
@@ -86,7 +105,8 @@ def get_stream(stream_id: str, svc: Svc, principal: Reader) -> StreamDetail:
 
 @router.patch("/{stream_id}", response_model=StreamDetail)
 def update_stream(stream_id: str, body: StreamUpdate, svc: Svc, principal: Manager) -> StreamDetail:
-    """Changes apply the next time the stream starts."""
+    """Changes apply the next time the stream starts. ``settings`` replace the old ones whole, except the LLM API
+    key: left out (or sent back as the mask) it is kept; an empty string clears it."""
     row = visible_stream(svc, principal, stream_id)
     values: dict[str, Any] = {}
     if body.name is not None:
@@ -98,7 +118,8 @@ def update_stream(stream_id: str, body: StreamUpdate, svc: Svc, principal: Manag
     brief = _validated(values.get("brief", row.brief))
     if body.settings is not None:
         _check_voice(body.settings, brief)
-        values["settings"] = body.settings.model_dump()
+        old = StreamSettings.model_validate(row.settings)
+        values["settings"] = body.settings.keep_secrets_of(old).stored()
     row = svc.store.update_stream(stream_id, **values) or row
     return stream_out(svc, row, detail=True)  # type: ignore[return-value]
 
@@ -132,8 +153,13 @@ async def stop_stream(stream_id: str, svc: Svc, principal: Commander) -> StreamO
 @router.post("/{stream_id}/commands", response_model=CommandResult)
 async def send_command(stream_id: str, command: Annotated[Command, Body()], svc: Svc,
                        principal: Commander) -> CommandResult:
+    """A ``say`` the reply guard refuses is a 422 naming the reason; ``force`` (operator, admin) says it anyway."""
     await run_in_threadpool(visible_stream, svc, principal, stream_id)
-    ref = await svc.controller.command(stream_id, command.model_dump())
+    try:
+        body = command_for(principal, command)
+    except Forbidden as e:
+        raise HTTPException(403, str(e)) from None
+    ref = await svc.controller.command(stream_id, body)
     return CommandResult(ref=ref)
 
 

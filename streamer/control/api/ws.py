@@ -22,6 +22,7 @@ from ..backend import CommandError
 from ..controller import NotFound
 from ..schemas import SESSION_COMMANDS, Command
 from ..services import Services
+from .streams import Forbidden, command_for
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 16
 CONTROL_TYPES = ("start", "stop", "subscribe", "ping")
 EVENT_TYPES = ("state", "speech_start", "speech_end", "speech_dropped", "comment", "decision", "reply", "product",
-               "health")
+               "override", "health")
 _COMMAND = TypeAdapter(Command)
 
 
@@ -134,7 +135,7 @@ class Connection:
         if kind in SESSION_COMMANDS:
             body = {k: v for k, v in msg.items() if k not in ("id", "stream", "v")}
             try:
-                msg["command"] = _COMMAND.validate_python(body).model_dump()
+                msg["command"] = _COMMAND.validate_python(body)
             except ValidationError as e:
                 raise BadMessage("bad_message", _describe(e)) from None
         if kind == "subscribe":
@@ -189,7 +190,11 @@ class Connection:
         if kind == "stop":
             await self.svc.controller.stop(stream_id, "manual")
             return {}
-        ref = await self.svc.controller.command(stream_id, msg["command"])
+        try:
+            command = command_for(self.principal, msg["command"])
+        except Forbidden as e:
+            raise BadMessage("forbidden", str(e)) from None
+        ref = await self.svc.controller.command(stream_id, command)
         return {"ref": ref} if ref else {}
 
     async def close(self) -> None:

@@ -198,6 +198,14 @@ function addDecision(d) {
   if (d.text) item.querySelector(".reply").textContent = d.text;
 }
 
+// "openai:qwen · closed · 2 fallbacks", and the last model error when there was one (shown as text, never HTML)
+function llmState(llm) {
+  if (!llm || llm.backend === "none") return "-";
+  const parts = [llm.backend, llm.breaker, `${llm.fallbacks} ${t("llm_fallbacks")}`];
+  if (llm.last_error) parts.push(llm.last_error);
+  return parts.join(" · ");
+}
+
 function showHealth(h) {
   chart.add(h);
   const outputs = Object.entries(h.outputs || {}).map(([name, o]) => `${name}: ${o.state}`).join(", ") || "-";
@@ -205,6 +213,7 @@ function showHealth(h) {
     ["fps_now", h.fps_now], ["late_frames", h.late_frames], ["lag", h.lag_s?.toFixed?.(3)],
     ["av_offset", h.av_offset_ms], ["comments_pending", h.comments_pending],
     ["responder_ms", h.responder_ms == null ? "-" : Math.round(h.responder_ms)], ["outputs_state", outputs],
+    ["llm_state", llmState(h.llm)],
   ];
   $("#health-stats").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", { dataset: { key: k } }, v ?? "-")]));
 }
@@ -242,7 +251,12 @@ $("#btn-switch").addEventListener("click", () => command({ type: "switch_product
 $("#say-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const text = $("#say-text").value.trim();
-  if (text && await command({ type: "say", text, urgent: $("#say-urgent").checked })) $("#say-text").value = "";
+  const say = { type: "say", text, urgent: $("#say-urgent").checked };
+  if ($("#say-force").checked) say.force = true;  // operators and admins only; recorded in the transcript
+  if (text && await command(say)) {
+    $("#say-text").value = "";
+    $("#say-force").checked = false;
+  }
 });
 
 $("#comment-form").addEventListener("submit", async (e) => {
@@ -251,6 +265,17 @@ $("#comment-form").addEventListener("submit", async (e) => {
   const user = $("#comment-user").value.trim() || "viewer";
   if (text && await command({ type: "comment", text, user })) $("#comment-text").value = "";
 });
+
+// The stream's reply model; fields left empty come from the server's STREAMER_LLM_* settings.
+function llmSettings(f) {
+  const llm = {};
+  if (f.llm_backend.value) llm.backend = f.llm_backend.value;
+  if (f.llm_base_url.value.trim()) llm.base_url = f.llm_base_url.value.trim();
+  if (f.llm_model.value.trim()) llm.model = f.llm_model.value.trim();
+  if (f.llm_api_key.value) llm.api_key = f.llm_api_key.value;
+  if (f.llm_first_s.value) llm.first_sentence_timeout_s = Number(f.llm_first_s.value);
+  return llm;
+}
 
 $("#new-stream-form").addEventListener("submit", async (e) => {
   e.preventDefault();
@@ -263,6 +288,7 @@ $("#new-stream-form").addEventListener("submit", async (e) => {
       settings: {
         size: f.size.value, fps: Number(f.fps.value), voice: f.voice.value.trim() || null,
         outputs: f.outputs.value.split("\n").map((x) => x.trim()).filter(Boolean),
+        llm: llmSettings(f),
       },
     });
     f.reset();

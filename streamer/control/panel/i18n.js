@@ -16,6 +16,11 @@ const STRINGS = {
     stopping: "stopping", failed: "failed", late_frames: "late frames", av_offset: "A/V offset (ms)",
     comments_pending: "comments waiting", responder_ms: "reply decided in (ms)", outputs_state: "outputs",
     lag: "lag (s)", fps_now: "fps",
+    llm: "Reply model (LLM)", llm_backend: "Backend", llm_default: "server default (STREAMER_LLM_*)",
+    llm_none: "none: answer from the brief only", llm_base_url: "Endpoint", llm_model: "Model",
+    llm_api_key: "API key", llm_first_s: "First sentence within (s)", force: "force",
+    llm_state: "reply model", llm_fallbacks: "fallbacks",
+    force_hint: "say it even if the reply guard refuses it; the override is recorded",
   },
   zh: {
     title: "数字人直播控制台", login: "登录", logout: "退出", token: "访问令牌", streams: "直播间",
@@ -33,6 +38,11 @@ const STRINGS = {
     stopping: "停播中", failed: "失败", late_frames: "迟到帧", av_offset: "音画偏差（毫秒）",
     comments_pending: "待处理评论", responder_ms: "回复决策耗时（毫秒）", outputs_state: "推流",
     lag: "延迟（秒）", fps_now: "帧率",
+    llm: "回复模型（LLM）", llm_backend: "后端", llm_default: "服务器默认（STREAMER_LLM_*）",
+    llm_none: "不用模型，只按商品资料回答", llm_base_url: "接口地址", llm_model: "模型",
+    llm_api_key: "API 密钥", llm_first_s: "首句时限（秒）", force: "强制",
+    llm_state: "回复模型", llm_fallbacks: "次兜底",
+    force_hint: "即使回复审核不通过也播出；强制记录会写入逐字稿",
   },
 };
 

@@ -2,21 +2,22 @@
 
 Parent -> worker (tuples):  ("command", cmd_id, command_dict)  ·  ("stop",)
 Worker -> parent (tuples):  ("ready", info)            first frame encoded
-                            ("event", event_dict)      speech_start / speech_end / product / comment / decision / reply
+                            ("event", event_dict)      speech_start / speech_end / product / comment / decision / reply /
+                                                       override (a forced say)
                             ("health", stats_dict)     once a second
                             ("preview", k, jpeg_bytes)  a downscaled frame, a few per second
                             ("ack", cmd_id, error|None) a command was applied (or why not)
                             ("fatal", message)          cannot start (bad brief, unknown voice); do not restart
 
 ``WorkerSpec`` is everything a worker needs to build its session; it is plain JSON, so a remote backend (a Ray
-actor, say) could take the same spec.
+actor, say) could take the same spec. Unlike API responses it carries the stream's LLM API key: the worker needs it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, FieldSerializationInfo, field_serializer
 
 from ..schemas import StreamSettings
 
@@ -32,3 +33,7 @@ class WorkerSpec(BaseModel):
     preview_fps: float = Field(default=8.0, gt=0, le=30)
     preview_width: int = Field(default=480, ge=64, le=1920)
     log_level: int = 20
+
+    @field_serializer("settings")
+    def _settings(self, settings: StreamSettings, info: FieldSerializationInfo) -> dict[str, Any]:
+        return settings.model_dump(mode=info.mode, context={"secrets": True})

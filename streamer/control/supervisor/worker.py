@@ -21,23 +21,17 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from ...brief import parse_brief
+from ...brief import Brief, parse_brief
 from ...errors import StreamerError
-from ...media.encoder import VideoSettings
-from ...media.outputs import open_output
-from ...planner import script_lines
-from ...scene import SceneRenderer
-from ...session import Session
-from ...tts import SAMPLE_RATE, create_tts
+from ...session_builder import Assembly, SessionSettings, assemble
+from ...tts import SAMPLE_RATE
 from .preview_tap import PreviewTap
 from .protocol import EXIT_FATAL, WorkerSpec
-from .replies import CommentHandler
 
 log = logging.getLogger("streamer.worker")
 
 HEALTH_EVERY_S = 1.0
 OUTBOX_MESSAGES = 256
-DEFAULT_BITRATE_PER_PIXEL = 2_500_000 / (1280 * 720)
 
 
 class Outbox:
@@ -92,28 +86,31 @@ def main(spec_json: str, conn: Connection) -> None:
     sys.exit(code)
 
 
-def build_session(spec: WorkerSpec, outbox: Outbox, on_event: Any, ready: Any) -> Session:
+def session_settings(spec: WorkerSpec, brief: Brief) -> SessionSettings:
+    """The stream's settings as the session builder takes them (``streamer run`` builds the same model)."""
+    s = spec.settings
+    product = spec.start_product
+    if product is not None and product not in {p.id for p in brief.products}:
+        log.warning("checkpoint product %r is not in the brief any more", product)
+        product = None
+    # one x264 thread per stream: streams run side by side, and sliced threads only add contention
+    return SessionSettings(voice=s.voice, avatar=s.avatar, width=s.width, height=s.height, fps=s.fps,
+                           bitrate=s.bitrate, preset=s.preset, encoder_threads=1, seed=s.seed,
+                           outputs=[*s.outputs, *([spec.record_path] if spec.record_path else [])], realtime=True,
+                           product_id=product, llm=s.llm_config())
+
+
+def build_assembly(spec: WorkerSpec, outbox: Outbox, on_event: Any, ready: Any) -> Assembly:
     """The session exactly as ``streamer run`` builds it, plus the preview tap. Raises StreamerError."""
     brief = parse_brief(spec.brief, f"stream {spec.stream_id}")
-    s = spec.settings
-    bitrate = s.bitrate or int(DEFAULT_BITRATE_PER_PIXEL * s.width * s.height)
-    # one x264 thread per stream: streams run side by side, and sliced threads only add contention
-    video = VideoSettings(s.width, s.height, s.fps, bitrate, s.preset, threads=1)
-    tts = create_tts(s.voice, brief.language)
-    renderer = SceneRenderer(brief, (s.width, s.height), s.fps, avatar=s.avatar)
-    urls = [*s.outputs, *([spec.record_path] if spec.record_path else [])]
-    outputs = [open_output(u) for u in urls]
-    tap = PreviewTap(s.fps, spec.preview_fps, spec.preview_width, outbox.send, ready)
-    return Session(brief, script_lines(brief, seed=s.seed), tts, renderer, outputs, video, realtime=True,
-                   on_event=on_event, taps=[tap])
+    tap = PreviewTap(spec.settings.fps, spec.preview_fps, spec.preview_width, outbox.send, ready)
+    return assemble(brief, session_settings(spec, brief), on_event=on_event, taps=[tap])
 
 
 async def _serve(spec: WorkerSpec, conn: Connection, outbox: Outbox) -> None:
     loop = asyncio.get_running_loop()
     t_start = time.monotonic()
-
     product: dict[str, str | None] = {"id": None}
-    comments: CommentHandler | None = None
 
     def emit(event: dict[str, Any]) -> None:
         # speech_end carries no product; the transcript wants it, so it is taken from the matching speech_start
@@ -121,21 +118,13 @@ async def _serve(spec: WorkerSpec, conn: Connection, outbox: Outbox) -> None:
             product["id"] = event.get("product_id")
         elif event["type"] == "speech_end":
             event = {"product_id": product["id"], **event}
-        if comments is not None:
-            comments.on_event(event)
         outbox.send(("event", {**event, "at": time.time()}))
 
     def ready() -> None:  # encode thread
         outbox.send(("ready", {"startup_ms": round((time.monotonic() - t_start) * 1000, 1)}))
 
-    session = build_session(spec, outbox, emit, ready)
-    if spec.start_product:
-        try:
-            session.switch_product(spec.start_product)
-        except StreamerError:
-            log.warning("checkpoint product %r is not in the brief any more", spec.start_product)
-    comments = CommentHandler(session.brief, lambda text: session.say(text, source="reply"), emit)
-    comments.on_event({"type": "product", "product_id": session.health()["product_id"]})
+    assembly = build_assembly(spec, outbox, emit, ready)
+    session = assembly.session
 
     def dispatch(msg: tuple) -> None:
         if msg[0] == "stop":
@@ -143,7 +132,7 @@ async def _serve(spec: WorkerSpec, conn: Connection, outbox: Outbox) -> None:
             return
         _, cmd_id, command = msg
         try:
-            _apply(session, comments, cmd_id, command)
+            _apply(assembly, emit, cmd_id, command)
         except StreamerError as e:
             outbox.send(("ack", cmd_id, str(e)))
         else:
@@ -152,21 +141,21 @@ async def _serve(spec: WorkerSpec, conn: Connection, outbox: Outbox) -> None:
     inbox = threading.Thread(target=_read_inbox, args=(conn, loop, dispatch, session.stop), name="worker-inbox",
                              daemon=True)
     inbox.start()
-    tasks = [asyncio.create_task(comments.run(), name="worker:comments"),
-             asyncio.create_task(_report_health(session, comments, outbox), name="worker:health")]
+    health = asyncio.create_task(_report_health(assembly, outbox), name="worker:health")
     try:
-        await session.run()
+        await assembly.run()
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        health.cancel()
+        await asyncio.gather(health, return_exceptions=True)
 
 
-def _apply(session: Session, comments: CommentHandler, cmd_id: int, command: dict[str, Any]) -> None:
+def _apply(assembly: Assembly, emit: Any, cmd_id: int, command: dict[str, Any]) -> None:
+    session, comments = assembly.session, assembly.replies
     kind = command["type"]
     if kind == "say":
-        session.say(command["text"], urgent=bool(command.get("urgent")), source="say")
+        _say(assembly, emit, command)
     elif kind == "interrupt":
+        comments.interrupt()
         session.interrupt()
     elif kind == "switch_product":
         session.switch_product(command["product_id"])
@@ -178,6 +167,19 @@ def _apply(session: Session, comments: CommentHandler, cmd_id: int, command: dic
         comments.offer(command.get("ref") or f"c{cmd_id}", command)
     else:
         raise StreamerError(f"unknown command {kind!r}")
+
+
+def _say(assembly: Assembly, emit: Any, command: dict[str, Any]) -> None:
+    """An operator line passes the reply guard like any reply; ``force`` (checked by the API: operator or admin)
+    overrides a refusal, and the override is an ``override`` event the recorder writes into the transcript."""
+    text = command["text"]
+    problems = assembly.check_line(text)
+    if problems and not command.get("force"):
+        raise StreamerError(f"say refused: {'; '.join(problems)}")
+    if problems:
+        log.warning("say forced by %s over: %s", command.get("by") or "?", "; ".join(problems))
+        emit({"type": "override", "command": "say", "text": text, "problems": problems, "by": command.get("by")})
+    assembly.session.say(text, urgent=bool(command.get("urgent")), source="say")
 
 
 def _read_inbox(conn: Connection, loop: asyncio.AbstractEventLoop, dispatch: Any, stop: Any) -> None:
@@ -194,7 +196,8 @@ def _read_inbox(conn: Connection, loop: asyncio.AbstractEventLoop, dispatch: Any
             return  # loop closed: the session already ended
 
 
-async def _report_health(session: Session, comments: CommentHandler, outbox: Outbox) -> None:
+async def _report_health(assembly: Assembly, outbox: Outbox) -> None:
+    session, comments = assembly.session, assembly.replies
     last_frames, last_t = 0, time.monotonic()
     while True:
         await asyncio.sleep(HEALTH_EVERY_S)
@@ -210,6 +213,7 @@ async def _report_health(session: Session, comments: CommentHandler, outbox: Out
             "responder_ms": comments.last_latency_ms,
             "reply_wait_s": round(waits[-1], 3) if waits else None,
             "previews_dropped": outbox.dropped_previews,
+            "llm": assembly.llm_health(),
         })
         last_frames, last_t = frames, now
         outbox.send(("health", h))
