@@ -38,8 +38,8 @@ async def test_numbers_are_read_and_counted_as_characters() -> None:
 
 
 def test_number_spelling() -> None:
-    assert zh_text.numbers_to_zh("12小时，500ml，1005元，50%，2024年，12.5") == \
-        "十二小时，五百ml，一千零五元，百分之五十，二零二四年，十二点五"
+    assert zh_text.spoken_zh("12小时，500ml，1005元，50%，2024年，12.5") == \
+        "十二小时，五百毫升，一千零五元，百分之五十，二零二四年，十二点五"
 
 
 def test_spread_puts_one_clause_on_each_voiced_span() -> None:

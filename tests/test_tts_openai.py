@@ -78,7 +78,7 @@ async def test_streams_the_servers_audio_without_marks(server: tuple[SpeechServe
     pcm, marks, chunks = await collect(tts, "你好")
     await tts.aclose()
     assert abs(pcm.size - SAMPLE_RATE // 2) <= 2
-    assert rms(pcm) > 0.2 and marks == [] and len(chunks) > 1
+    assert rms(pcm) > 0.1 and marks == [] and len(chunks) > 1  # the tone, levelled to -16 LUFS
     assert srv.requests == [({"model": "kokoro", "input": "你好", "voice": "alloy", "response_format": fmt},
                              "Bearer sk-test")]
 

@@ -6,6 +6,8 @@ the timings relative to the start of the utterance, so the rest of the pipeline 
 
 What lives here rather than in each engine (one place to get it right):
 - resampling with a stateful resampler (libswresample via PyAV), so chunk boundaries leave no clicks or drift;
+- loudness: every utterance brought to -16 LUFS with true peaks under -1 dBTP (``streamer.tts.loudness``), so
+  engines sound alike and nothing clips;
 - re-chunking into short pieces, so a sentence synthesised in one go still flows downstream in small steps
   (bounded look-ahead, cheap interrupts); each mark travels with the piece in which it starts;
 - error mapping: anything an engine raises becomes an ``EngineError`` naming the engine;
@@ -28,9 +30,11 @@ import av
 import numpy as np
 
 from streamer.errors import EngineError
+from streamer.tts.loudness import TARGET_LUFS, LoudnessNormalizer
 
 SAMPLE_RATE = 48_000  # the session's audio rate; AAC is encoded at this rate
 CHUNK_MAX_S = 0.2  # longest piece handed downstream; short enough for a ~0.3-1 s look-ahead window
+LEVEL_INLINE_S = 0.25  # shorter pieces are levelled on the event loop; longer ones (whole sentences) in a thread
 
 MarkKind = Literal["phoneme", "word"]
 
@@ -80,6 +84,8 @@ class TTS(ABC):
     max_retries: int = 0  # extra attempts for a retryable error that happens before any audio went out
     retry_backoff_s: float = 0.2
     last_metrics: SynthesisMetrics | None = None  # set per call; a class default so engines need no __init__
+    loudness_lufs: float | None = TARGET_LUFS  # None: pass the level on as it is (a wrapper whose engines did it)
+    _level_gain: float | None = None  # the gain the last utterance ended with: where a streamed one starts
 
     @abstractmethod
     def _synthesize(self, text: str) -> AsyncIterator[SpeechChunk]:
@@ -117,8 +123,9 @@ class TTS(ABC):
     async def _normalized(
         self, text: str, metrics: SynthesisMetrics, started: float
     ) -> AsyncGenerator[SpeechChunk, None]:
-        """One attempt: run the engine, map its errors, resample, re-chunk and measure."""
+        """One attempt: run the engine, map its errors, resample, level, re-chunk and measure."""
         resampler = StreamResampler()
+        leveller = None if self.loudness_lufs is None else LoudnessNormalizer(self.loudness_lufs, self._level_gain)
         chunker = _Chunker()
         agen = aiter(self._synthesize(text))
         try:
@@ -134,21 +141,35 @@ class TTS(ABC):
                     raise EngineError(f"{self.name}: {type(exc).__name__}: {exc}", retryable=True) from exc
                 finally:
                     metrics.compute_s += time.perf_counter() - t0
-                pcm = resampler.push(chunk.pcm, chunk.sample_rate)
+                pcm = await _level(leveller, resampler.push(chunk.pcm, chunk.sample_rate))
                 for piece in chunker.push(pcm, chunk.marks):
                     if metrics.first_chunk_s is None:
                         metrics.first_chunk_s = time.perf_counter() - started
                     metrics.audio_s += piece.pcm.size / SAMPLE_RATE
                     yield piece
-            for piece in chunker.finish(resampler.flush()):
+            tail = await _level(leveller, resampler.flush())
+            if leveller is not None:
+                tail = np.concatenate([tail, leveller.flush()])
+            for piece in chunker.finish(tail):
                 if metrics.first_chunk_s is None:
                     metrics.first_chunk_s = time.perf_counter() - started
                 metrics.audio_s += piece.pcm.size / SAMPLE_RATE
                 yield piece
+            if leveller is not None and leveller.settled_gain is not None:
+                self._level_gain = leveller.settled_gain
         finally:
             close = getattr(agen, "aclose", None)  # stop subprocesses/requests on interrupt
             if close is not None:
                 await close()
+
+
+async def _level(leveller: LoudnessNormalizer | None, pcm: np.ndarray) -> np.ndarray:
+    """Gain and peak-limit a piece (see ``streamer.tts.loudness``)."""
+    if leveller is None:
+        return pcm
+    if pcm.size > LEVEL_INLINE_S * SAMPLE_RATE:  # ~5 ms per second of audio: keep the event loop free
+        return await asyncio.to_thread(leveller.push, pcm)
+    return leveller.push(pcm)
 
 
 class _Chunker:

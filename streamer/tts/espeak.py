@@ -8,7 +8,7 @@ Timings: the command line reports no phoneme times, so they are estimated (``str
 are spread over the voiced parts of the audio, one clause per pause, weighted vowels 2 : consonants 1. English marks
 are espeak's IPA segments. Chinese marks are pinyin syllables with tone number ('ni3') from ``pypinyin``, one per
 character, after numbers are spelled out in characters (``zh_text``) so espeak and the syllable count read the same
-text; Latin words inside Chinese become one mark each. Limits: within a clause timing is proportional, not measured
+text (English voices get ``en_text``'s fixes for prices, times and units); Latin words inside Chinese become one mark each. Limits: within a clause timing is proportional, not measured
 (tens of ms off); pypinyin can pick the wrong reading of a polyphonic character (the mouth shape rarely cares).
 
 Voices: ``zh``/``cmn`` map to espeak's ``cmn-latn-pinyin`` because Debian's espeak-ng 1.51 plain ``cmn`` voice reads
@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 
 from streamer.errors import ConfigError, EngineError
 from streamer.sentences import sentences
-from streamer.tts import base, timing, zh_text
+from streamer.tts import base, en_text, timing, zh_text
 from streamer.tts.base import SpeechChunk
 from streamer.tts.wav import read_wav
 
@@ -83,14 +83,18 @@ class TTS(base.TTS):
         self.speed_wpm = speed_wpm
         self.binary = binary
         self.mandarin = self.voice.startswith("cmn")
+        self.english = self.voice.startswith("en")
 
     async def warmup(self) -> None:
-        if self.mandarin:  # pypinyin loads its dictionaries on first use (~0.2 s): not during the first sentence
+        if self.mandarin:  # pypinyin and cn2an load on first use (~0.3 s): not during the first sentence
             await asyncio.to_thread(zh_text.pinyin_units, "你好")
+            await asyncio.to_thread(zh_text.spoken_zh, "1")
 
     async def _synthesize(self, text: str) -> AsyncIterator[SpeechChunk]:
         if self.mandarin:
-            text = zh_text.numbers_to_zh(text)
+            text = zh_text.spoken_zh(text)
+        elif self.english:
+            text = en_text.spoken_en(text)
         offset_s = 0.0
         for sentence in sentences(text):  # each is spoken as soon as it is ready
             pcm, rate, ipa = await self._run(sentence)

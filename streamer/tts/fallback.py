@@ -65,6 +65,8 @@ class Breaker:
 class FallbackTTS(TTS):
     """Engines in order of preference; see the module docstring for switching and breaker rules."""
 
+    loudness_lufs = None  # each engine already levelled its own audio
+
     def __init__(
         self,
         engines: Sequence[TTS],

@@ -8,6 +8,9 @@ is computed.
 Timings: ``PiperVoice.load(..., include_alignments=True)`` patches the model in memory (needs the ``onnx`` package)
 to also output how many samples each phoneme id produced, which gives exact IPA phoneme marks. If the model cannot
 be patched, the marks are estimated by ``streamer.tts.timing`` from piper's phonemes.
+
+Text: piper reads through espeak-ng's rules, so an English voice gets ``en_text``'s fixes (prices, times, units) and
+a Mandarin one ``zh_text``'s numbers; captions keep the text as written.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from streamer.errors import ConfigError, EngineError
-from streamer.tts import base, timing
+from streamer.tts import base, en_text, timing, zh_text
 from streamer.tts.base import Mark, SpeechChunk
 
 if TYPE_CHECKING:
@@ -99,6 +102,7 @@ class TTS(base.TTS):
         from piper import SynthesisConfig
 
         voice = await asyncio.to_thread(self._voice)
+        text = spoken_text(text, voice.config.espeak_voice)
         config = SynthesisConfig(length_scale=self.length_scale)
         # piper's generator phonemizes, then runs the model once per sentence: pull it one sentence per thread hop
         sentences = iter(voice.synthesize(text, syn_config=config, include_alignments=True))
@@ -114,6 +118,15 @@ class TTS(base.TTS):
                                       timing.voiced_segments(audio, rate), offset_s)
             yield SpeechChunk(audio, rate, marks)
             offset_s += duration_s
+
+
+def spoken_text(text: str, espeak_voice: str) -> str:
+    """The text as the voice's language reads numbers (``en_text``/``zh_text``); other languages unchanged."""
+    if espeak_voice.startswith("en"):
+        return en_text.spoken_en(text)
+    if espeak_voice.startswith(("cmn", "zh")):
+        return zh_text.spoken_zh(text)
+    return text
 
 
 def _next_sentence(sentences: Iterator[AudioChunk]) -> AudioChunk | None:

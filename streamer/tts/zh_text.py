@@ -1,7 +1,20 @@
-"""Chinese text for the espeak-ng engine: numbers spelled out, clauses, and pinyin syllables as timing units.
+"""Chinese text for the espeak-ng engine: numbers read the way a host says them, clauses, and pinyin syllables.
 
-Numbers are written out in characters before synthesis (99 -> 九十九, 50% -> 百分之五十, 2024年 -> 二零二四年) so
-that what espeak-ng speaks and what we count as syllables is the same text: one syllable per character.
+Numbers are written out in characters before synthesis, so that what espeak-ng speaks and what we count as
+syllables is the same text (one syllable per character). ``spoken_zh`` does what ``cn2an`` does not: it reads a
+string of digits by what it is before handing the rest to ``cn2an`` (quantities, decimals, fractions, percentages,
+dates):
+
+- times: 10:30 -> 十点半, 9:05 -> 九点零五分, 14:00 -> 十四点;
+- codes read digit by digit: phone and order numbers (7 digits and more), numbers that start with 0, model numbers
+  (RTX4090 -> RTX四零九零, 316不锈钢 -> 三一六不锈钢) and years (2026年 -> 二零二六年);
+- signs and ranges: -5℃ -> 零下五摄氏度, -3 -> 负三, 3-5天 -> 三到五天;
+- units: ml, kg, cm, mm, mAh ... -> 毫升, 公斤, 厘米, 毫米, 毫安时; ¥199 -> 一百九十九元;
+- 两 for the digit 2 alone before a measure word, and for 200/2000/20000: 两条, 两小时, 两千元 (but 十二条, 第二件,
+  二点五, and words written with 二, such as 二年级, stay as they are).
+
+Only the spoken text changes: engines call this inside ``_synthesize``, captions and the transcript keep the text as
+written.
 """
 
 from __future__ import annotations
@@ -11,67 +24,89 @@ import re
 from streamer.tts.timing import Unit
 
 _DIGITS = "零一二三四五六七八九"
-_SMALL_UNITS = ["", "十", "百", "千"]
-_BIG_UNITS = ["", "万", "亿", "万亿"]
 _CLAUSE_END = re.compile(r"[，。！？；：、,.!?;:\n]+")
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _TOKEN = re.compile(r"[\u3400-\u9fff]+|[A-Za-z]+")
-_NUMBER = re.compile(r"(\d+(?:\.\d+)?)(%|％)?(年)?")
+
+_NUM = r"\d+(?:\.\d+)?"
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_CURRENCY = re.compile(rf"[¥￥]\s*({_NUM})")
+_UNIT_WORDS = {
+    "mah": "毫安时", "ml": "毫升", "kg": "公斤", "mg": "毫克", "mm": "毫米", "cm": "厘米", "km": "公里",
+    "g": "克", "m": "米", "l": "升", "w": "瓦", "v": "伏", "°c": "摄氏度", "℃": "摄氏度", "°": "度",
+}
+_UNIT = re.compile(r"(?<=\d)\s?(mAh|ml|mL|ML|kg|KG|Kg|mg|mm|cm|km|g|m|L|l|W|V|°C|℃|°)(?![A-Za-z])")
+_TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])[:：]([0-5]\d)(?![\d:])")
+_BELOW_ZERO = re.compile(rf"(?<![\w.])[-−－]({_NUM})(?=摄氏度|度)")
+_NEGATIVE = re.compile(rf"(?<![\w.])[-−－]({_NUM})")
+_RANGE = re.compile(rf"(?<![\w.])({_NUM})\s*[-~～—–]\s*({_NUM})(?![\d.])(年)?")
+_QUANTITY_AFTER = "元块人件个份单次台万亿"  # a long number followed by these is an amount, not a code
+_CODE = re.compile(
+    rf"(?<![\d.])\d{{7,}}(?![\d.{_QUANTITY_AFTER}])"  # phone, order and serial numbers
+    r"|(?<![\d.])0\d+(?![\d.])"  # 007, 0571: a leading zero is never a quantity
+    r"|(?<=[A-Za-z])-?\d{3,}(?![\d.])"  # RTX4090, SM-9000
+    r"|(?<![\d.])\d{3,}(?=不锈钢|铝合金|合金|钢|型|系列)"  # 316不锈钢, 6061铝合金
+    r"|(?<![\d.])\d{3,4}(?=年)"  # years
+)
+_MEASURE = (
+    "个|条|件|只|瓶|盒|袋|包|支|双|台|套|张|把|本|块|次|位|斤|种|款|份|片|颗|粒|根|杯|箱|罐|桶|天|周|年(?!级)|岁|"
+    "小时|分钟|秒|倍|层|折|码|遍|回|样|副|对|节|期|家|间|人|毫升|升|公斤|千克|克|厘米|米|毫米|公里|百|千|万|亿"
+)
+_YEARS_COUNT = re.compile(r"(?<![\d.])(\d{1,2})(?=年)")  # 2年质保, 10年老店: a duration (cn2an reads 一零年)
+# 两 only where the text has the digit 2, so words such as 二年级 and 二次元 stay as written
+_LONE_TWO = re.compile(rf"(?<![\d.第])2(?=\s?(?:{_MEASURE})|点(?!\d)|点\d+分)")
+_ROUND_TWO = re.compile(r"(?<![\d.第])2(00|000|0000|00000000)(?![\d.])")
+_ROUND_UNITS = {2: "百", 3: "千", 4: "万", 8: "亿"}
 
 
-def _four(n: int) -> str:
-    """0 < n < 10000 in characters, with 零 for inner gaps (1005 -> 一千零五)."""
-    out, zero = "", False
-    for pos in range(3, -1, -1):
-        d = n // 10**pos % 10
-        if d == 0:
-            zero = bool(out)
-            continue
-        if zero:
-            out += "零"
-            zero = False
-        out += _DIGITS[d] + _SMALL_UNITS[pos]
-    return out
+def digits_zh(digits: str) -> str:
+    """Digit by digit: 1380013 -> 一三八零零一三."""
+    return "".join(_DIGITS[int(d)] for d in digits if d.isdigit())
 
 
-def integer_zh(n: int) -> str:
-    """An integer read as a quantity: 12 -> 十二, 500 -> 五百, 10086 -> 一万零八十六."""
-    if n == 0:
-        return "零"
-    groups = []
-    while n:
-        groups.append(n % 10000)
-        n //= 10000
-    out, need_zero = "", False
-    for i in range(len(groups) - 1, -1, -1):
-        g = groups[i]
-        if g == 0:
-            need_zero = bool(out)
-            continue
-        if out and (need_zero or g < 1000):
-            out += "零"
-        out += _four(g) + _BIG_UNITS[i]
-        need_zero = False
-    return out[1:] if out.startswith("一十") else out  # 十二, not 一十二
+def _time_zh(m: re.Match[str]) -> str:
+    import cn2an
+
+    hour, minute = int(m.group(1)), int(m.group(2))
+    spoken = ("两" if hour == 2 else str(cn2an.an2cn(str(hour)))) + "点"
+    if minute == 30:
+        return spoken + "半"
+    if minute == 0:
+        return spoken
+    return spoken + ("零" if minute < 10 else "") + str(cn2an.an2cn(str(minute))) + "分"
 
 
-def numbers_to_zh(text: str) -> str:
-    """Spell out Arabic numerals the way a host would read them."""
+def _range_zh(m: re.Match[str]) -> str:
+    """3-5天 -> 三到五天; 2023-2024年 -> 二零二三到二零二四年."""
+    import cn2an
 
-    def repl(m: re.Match[str]) -> str:
-        num, percent, year = m.group(1), m.group(2), m.group(3)
-        if year and "." not in num:  # years are read digit by digit
-            return "".join(_DIGITS[int(d)] for d in num) + "年"
-        whole, _, frac = num.partition(".")
-        if len(whole) > 12 or (len(whole) > 1 and whole.startswith("0")):  # codes, phone numbers
-            spoken = "".join(_DIGITS[int(d)] for d in whole)
-        else:
-            spoken = integer_zh(int(whole))
-        if frac:
-            spoken += "点" + "".join(_DIGITS[int(d)] for d in frac)
-        return ("百分之" + spoken if percent else spoken) + (year or "")
+    low, high, year = m.group(1), m.group(2), m.group(3)
+    if year and len(low) >= 3 and len(high) >= 3:
+        return digits_zh(low) + "到" + digits_zh(high) + year
+    return ("两" if low == "2" else str(cn2an.an2cn(low))) + "到" + str(cn2an.an2cn(high)) + (year or "")
 
-    return _NUMBER.sub(repl, text)
+
+def spoken_zh(text: str) -> str:
+    """``text`` with its numbers written out as a host reads them (see the module docstring)."""
+    if not re.search(r"\d", text):
+        return text
+    import cn2an
+
+    def number(m: re.Match[str], group: int = 1) -> str:
+        return str(cn2an.an2cn(m.group(group)))
+
+    text = _THOUSANDS.sub("", text)
+    text = _CURRENCY.sub(r"\1元", text)
+    text = _UNIT.sub(lambda m: _UNIT_WORDS[m.group(1).lower()], text)
+    text = _TIME.sub(_time_zh, text)
+    text = _RANGE.sub(_range_zh, text)
+    text = _CODE.sub(lambda m: ("杠" if m.group(0).startswith("-") else "") + digits_zh(m.group(0)), text)
+    text = _BELOW_ZERO.sub(lambda m: "零下" + number(m), text)
+    text = _NEGATIVE.sub(lambda m: "负" + number(m), text)
+    text = _LONE_TWO.sub("两", text)
+    text = _YEARS_COUNT.sub(number, text)
+    text = _ROUND_TWO.sub(lambda m: "两" + _ROUND_UNITS[len(m.group(1))], text)
+    return str(cn2an.transform(text, "an2cn"))  # quantities, decimals, fractions, percentages, dates
 
 
 def clauses(text: str) -> list[str]:
