@@ -291,6 +291,16 @@ def load_brief(path: str | Path) -> Brief:
     is_json = p.suffix.lower() == ".json"
     try:
         data = json.loads(text) if is_json else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as e:
-        raise BriefError(f"{p}: not valid {'JSON' if is_json else 'YAML'}: {str(e).splitlines()[0]}") from None
+    except json.JSONDecodeError as e:
+        raise BriefError(f"{p}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    except yaml.YAMLError as e:
+        raise BriefError(f"{p}: {yaml_error(e)}") from None
     return parse_brief(data, str(p))
+
+
+def yaml_error(e: yaml.YAMLError) -> str:
+    """``not valid YAML at line 12, column 5: <what is wrong>``: PyYAML's words without its excerpt of the file."""
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    words = "; ".join(w for w in (getattr(e, "context", None), getattr(e, "problem", None)) if w)
+    return f"not valid YAML{where}: {words or str(e).splitlines()[0]}"

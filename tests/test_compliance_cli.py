@@ -40,8 +40,44 @@ def test_stdin_and_json_report(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
 def test_a_brief_is_linted_field_by_field(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lint", str(BRIEFS / "airfryer_zh.yaml")]) == 1
     out = capsys.readouterr().out
-    assert "products[0].selling_points[1]: extreme “第一”" in out
-    assert "products[0].selling_points[3]: medical “减肥”" in out
+    assert "products[0].selling_points[1]:5: extreme “第一”" in out
+    assert "products[0].selling_points[3]:6: medical “减肥”" in out
+
+
+def test_a_brief_is_checked_for_claims_the_brief_does_not_back(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", str(BRIEFS / "claims" / "earbuds_en.yaml"), "--format", "json"]) == 1
+    report = {(r["path"], r["category"], r["text"], tuple(r["span"])) for r in json.loads(capsys.readouterr().out)}
+    assert ("products[0].selling_points[6]", "reference_price", "99 dollars", (14, 24)) in report
+    assert ("products[0].selling_points[4]", "unbacked_shipping", "next-day", (0, 8)) in report
+    assert all(r[0].startswith("products[") for r in report)
+
+
+def test_a_clean_brief_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint", str(BRIEFS / "mug_en.yaml")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "0 finding(s) in 10 text(s)" in captured.err
+
+
+def test_a_yaml_syntax_error_names_its_line_and_exits_2(tmp_path: Path) -> None:
+    brief = tmp_path / "broken.yaml"
+    brief.write_text("language: zh\nproducts:\n  - id: a\n    name: [保温杯\n    price: 99\n", encoding="utf-8")
+    result = run_cli("lint", str(brief), timeout=60)
+    assert result.returncode == 2 and "not valid YAML at line 5, column" in result.stderr
+    assert "finding" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_json_syntax_error_names_its_line_and_exits_2(tmp_path: Path) -> None:
+    brief = tmp_path / "broken.json"
+    brief.write_text('{"language": "en",\n "products": [}\n', encoding="utf-8")
+    result = run_cli("lint", str(brief), timeout=60)
+    assert result.returncode == 2 and "not valid JSON at line 2, column" in result.stderr
+
+
+def test_a_brief_that_does_not_validate_exits_2(tmp_path: Path) -> None:
+    brief = tmp_path / "bad.yaml"
+    brief.write_text("language: en\nproducts:\n  - {id: a, name: Mug, price: -3}\n", encoding="utf-8")
+    result = run_cli("lint", str(brief), timeout=60)
+    assert result.returncode == 2 and "products[0].price" in result.stderr
 
 
 def test_a_planned_rundown_lints_clean(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,4 +1,5 @@
-"""The LLM planner against a local OpenAI-compatible server: validation, regeneration with feedback, fallback."""
+"""The LLM planner against a local OpenAI-compatible server: validation, regeneration with feedback, fallback, and
+claims: a model that writes "1元秒杀" or a price equal to an hour count of the brief never gets a line on air."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from llm_server import ChatServer, closed_port_url
 
 from streamer.brief import load_brief
-from streamer.compliance import lint
-from streamer.facts import FactGuard
+from streamer.claims import ClaimGuard
+from streamer.cli import main
 from streamer.llm.openai_compat import OpenAIChat
-from streamer.planner import TemplatePlanner
+from streamer.planner import Rundown, TemplatePlanner
 from streamer.planner.llm import LLMPlanner
 from streamer.planner.prepare import prepare
 from streamer.planner.prompts import messages
@@ -63,7 +65,7 @@ async def test_a_rule_breaking_answer_is_sent_back_with_the_problems() -> None:
     assert len(server.requests) == 2
     retry = server.requests[1]["messages"]
     assert retry[-2] == {"role": "assistant", "content": BAD}
-    assert "the best" in retry[-1]["content"] and "says 5" in retry[-1]["content"]
+    assert "the best" in retry[-1]["content"] and 'says "5"' in retry[-1]["content"]
     assert "Only 5 left, the best deal ever!" not in rundown.sentences()
 
 
@@ -90,11 +92,11 @@ async def test_an_unreachable_model_gives_the_template_show() -> None:
     assert rundown.sentences() == TemplatePlanner(MUG, seed=4).plan(2).sentences()
 
 
-async def test_every_line_of_an_llm_show_passes_lint_and_fact_guard() -> None:
+async def test_every_line_of_an_llm_show_passes_the_claim_guard() -> None:
     with ChatServer([GOOD]) as server:
         rundown = await LLMPlanner(MUG, chat(server), variants=1).aplan(loops=4)
-    guard = FactGuard(MUG)
-    assert [s for s in rundown.sentences() if lint(s) or not guard.check(s)] == []
+    guard = ClaimGuard(MUG)
+    assert [line.text for line in rundown.lines() if not guard.ok(line.text, line.product_id)] == []
 
 
 async def test_llm_versions_alternate_with_template_loops() -> None:
@@ -149,3 +151,47 @@ def test_prompt_is_in_the_brief_language() -> None:
     sp = prepare(FRYER)[0][0]
     system, user = messages(FRYER, sp, 1)
     assert "数字人主播阿杰" in system.content and "第2个版本" in user.content and "299元" in user.content
+
+
+# --- claims in LLM blocks, through `streamer plan --llm` ---------------------------------------------------------
+
+CREAM_PATH = BRIEFS / "claims" / "cream_zh.yaml"  # price 129, 48小时内发货, stock 50, a 50ml jar
+CREAM_SEGMENTS: list[dict[str, Any]] = [
+    {"kind": "hook", "sentences": ["护肤的朋友看过来。"]},
+    {"kind": "intro", "sentences": ["这是玻尿酸保湿面霜。"]},
+    {"kind": "point", "sentences": ["一瓶50ml，早晚都能用。"]},
+    {"kind": "point", "sentences": ["质地清爽不黏腻。"]},
+    {"kind": "price", "sentences": ["日常价199元，今天129元。"]},
+    {"kind": "cta", "sentences": ["拍4号链接。"]},
+]
+CREAM_GOOD = json.dumps({"segments": CREAM_SEGMENTS}, ensure_ascii=False)
+
+
+def cream_with(line: str) -> str:
+    segments = [*CREAM_SEGMENTS[:5], {"kind": "price", "sentences": [line]}, CREAM_SEGMENTS[5]]
+    return json.dumps({"segments": segments}, ensure_ascii=False)
+
+
+def plan_llm(server: ChatServer, capsys: pytest.CaptureFixture[str]) -> Rundown:
+    code = main(["plan", str(CREAM_PATH), "--format", "json", "--llm", "--llm-base-url", server.base_url,
+                 "--llm-model", "tiny", "--variants", "1", "--loops", "2"])
+    assert code == 0
+    return Rundown.model_validate_json(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("line", ["1元秒杀，手慢无。", "今天只要48元。", "今天只要50元。"])
+def test_plan_llm_never_puts_an_ungrounded_price_in_the_rundown(line: str,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # 48 is the shipping hour count, 50 the stock and the jar's ml: numbers of the brief, but not its price
+    with ChatServer([cream_with(line), CREAM_GOOD]) as server:
+        rundown = plan_llm(server, capsys)
+    assert line not in rundown.sentences() and rundown.planner == "llm"
+    assert "日常价199元，今天129元。" in rundown.sentences()
+    assert len(server.requests) == 2 and line in server.requests[1]["messages"][-1]["content"]  # fed back
+
+
+def test_plan_llm_falls_back_when_the_model_keeps_the_bad_price(capsys: pytest.CaptureFixture[str]) -> None:
+    with ChatServer([cream_with("1元秒杀，手慢无。")]) as server:
+        rundown = plan_llm(server, capsys)
+    assert rundown.planner == "template (llm fallback)"
+    assert not any("1元" in s or "秒杀" in s for s in rundown.sentences())

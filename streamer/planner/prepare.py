@@ -1,19 +1,19 @@
-"""Brief text made safe to say: every selling point, spec, offer and answer passes the compliance lint first.
+"""Brief text made safe to say: every selling point, spec, offer and answer passes the brief check first.
 
-Text that violates a rule is rewritten when the lint knows a lawful wording (最好用 -> 很好用) and dropped otherwise;
-dropped text is reported (``Dropped``) and never reaches a template, the LLM prompt, or the air.
+The check (``claims.check_brief``) runs the compliance lint and reads each text into claims: text with a claim the
+brief does not back (a fictitious 原价, 专家推荐, 孕妇可用, next-day delivery ``shipping`` does not offer...) is
+dropped; text that only breaks a lint rule is rewritten when the lint knows a lawful wording (最好用 -> 很好用) and
+dropped otherwise. Dropped text is reported (``Dropped``, with its field path) and never reaches a template, the
+LLM prompt, or the air.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from ..brief import Brief, Product
-from ..compliance import lint, rewrite
+from ..claims import CheckedBrief, CheckedField, CheckedProduct, check_brief
 from .rundown import Dropped
-
-_TRAILING = re.compile(r"[\s。.!！?？；;，,]+$")
 
 _EN_VERBS = frozenset("""keeps fits holds comes works folds stays goes lasts cleans charges weighs has includes makes lets
 runs feels washes dries locks seals pours packs supports protects brews heats cools blocks absorbs adjusts connects
@@ -59,52 +59,39 @@ class SpeakableProduct:
         return self.product.id
 
 
-class _Cleaner:
-    def __init__(self, product_id: str) -> None:
-        self.product_id = product_id
-        self.dropped: list[Dropped] = []
-
-    def __call__(self, text: str | None, where: str) -> str | None:
-        if text is None:
-            return None
-        text = _TRAILING.sub("", str(text).strip())
-        if not text:
-            return None
-        safe = rewrite(text)
-        if safe is None:
-            reasons = [f"{f.category}: {f.text} ({f.message})" for f in lint(text)]
-            self.dropped.append(Dropped(product_id=self.product_id, field=where, text=text, reasons=reasons))
-        return safe
+def _dropped(checked: CheckedProduct) -> list[Dropped]:
+    return [Dropped(product_id=checked.product.id, field=f.path, text=f.text,
+                    reasons=[f"{x.category}: {x.text} ({x.message})" for x in f.findings])
+            for f in checked.fields if f.speakable is None or (f.key is not None and f.speakable_key is None)]
 
 
-def prepare_product(p: Product, index: int, language: str) -> tuple[SpeakableProduct, list[Dropped]]:
-    clean = _Cleaner(p.id)
-    at = f"products[{index}]"
-    fallback = "这款产品" if language == "zh" else "product"
-    name = clean(p.name, f"{at}.name") or fallback  # a name that breaks the law is not said; a neutral one is
-    sp = SpeakableProduct(p, name)
-    sp.points = [t for i, s in enumerate(p.selling_points) if (t := clean(s, f"{at}.selling_points[{i}]"))]
-    for k, v in p.specs.items():
-        key, value = clean(str(k), f"{at}.specs.{k}"), clean(str(v), f"{at}.specs.{k}")
-        if key and value:
-            sp.specs.append((key, value))
-    sp.promos = [t for i, s in enumerate(p.promotions) if (t := clean(s, f"{at}.promotions[{i}]"))]
-    sp.shipping = clean(p.shipping, f"{at}.shipping")
-    sp.after_sales = clean(p.after_sales, f"{at}.after_sales")
-    for i, f in enumerate(p.faq):
-        q, a = clean(f.q, f"{at}.faq[{i}].q"), clean(f.a, f"{at}.faq[{i}].a")
-        if q and a:
-            sp.faqs.append((q, a))
-    return sp, clean.dropped
+def speakable_product(checked: CheckedProduct, language: str) -> SpeakableProduct:
+    """The fields of one checked product that may be said, in the shape templates need."""
+    by_kind: dict[str, list[CheckedField]] = {}
+    for f in checked.fields:
+        by_kind.setdefault(f.kind, []).append(f)
+    names = [f.speakable for f in by_kind.get("name", []) if f.speakable]
+    fallback = "这款产品" if language == "zh" else "product"  # a name that breaks the rules is not said
+    sp = SpeakableProduct(checked.product, names[0] if names else fallback)
+    sp.points = checked.speakable("selling_points")
+    sp.specs = [(f.speakable_key, f.speakable) for f in by_kind.get("specs", []) if f.speakable and f.speakable_key]
+    sp.promos = checked.speakable("promotions")
+    sp.shipping = next(iter(checked.speakable("shipping")), None)
+    sp.after_sales = next(iter(checked.speakable("after_sales")), None)
+    questions = {f.path[:-2]: f.speakable for f in by_kind.get("faq_q", [])}
+    for a in by_kind.get("faq_a", []):
+        q = questions.get(a.path[:-2])
+        if q and a.speakable:
+            sp.faqs.append((q, a.speakable))
+    return sp
 
 
-def prepare(brief: Brief) -> tuple[list[SpeakableProduct], list[Dropped]]:
-    """Speakable facts for every product on sale (sold-out products are left out while others remain)."""
-    products = [p for p in brief.products if p.stock != 0] or list(brief.products)
-    out: list[SpeakableProduct] = []
-    dropped: list[Dropped] = []
-    for p in products:
-        sp, d = prepare_product(p, brief.products.index(p), brief.language)
-        out.append(sp)
-        dropped += d
-    return out, dropped
+def prepare(brief: Brief, checked: CheckedBrief | None = None) -> tuple[list[SpeakableProduct], list[Dropped]]:
+    """Speakable facts for every product on sale (sold-out products are left out while others remain).
+
+    ``checked`` is the brief's check when the caller has it already (a `ClaimGuard` holds one).
+    """
+    checked = checked or check_brief(brief)
+    on_sale = [c for c in checked.products if c.product.stock != 0] or list(checked.products)
+    dropped = [d for c in on_sale for d in _dropped(c)]
+    return [speakable_product(c, brief.language) for c in on_sale], dropped

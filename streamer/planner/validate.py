@@ -1,8 +1,9 @@
 """Checks an LLM-written product block before it may be spoken, and words the problems as feedback for the model.
 
-A block passes when it parses as the JSON shape the prompt asks for, every sentence passes the compliance lint, the
-fact guard (scoped to the product) and the one-breath length, and together the sentences name the product, state the
-price, anchor it on the list price, tell the link number and cover every legal selling point.
+A block passes when it parses as the JSON shape the prompt asks for, every sentence passes the claim guard (the
+compliance lint, and every claim grounded in the brief for this product: a "1元秒杀" or a price that equals an hour
+count is refused) and the one-breath length, and together the sentences name the product, state the price, anchor it
+on the list price, tell the link number and cover every legal selling point.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..brief import Brief
-from ..compliance import lint
-from ..facts import FactGuard, numbers_in
+from ..claims import PHRASE_KINDS, ClaimGuard, numbers_in
 from .prepare import SpeakableProduct
 from .rundown import Cue, Segment, SegmentKind
 from .timing import MAX_SENTENCE_S, estimate_seconds
@@ -93,22 +93,26 @@ def parse_block(text: str, product_id: str, language: str) -> tuple[list[Segment
     return segments, problems
 
 
-def check_block(text: str, brief: Brief, sp: SpeakableProduct) -> Checked:
-    """Parse and validate one LLM answer for product ``sp``."""
+def check_block(text: str, brief: Brief, sp: SpeakableProduct, guard: ClaimGuard | None = None) -> Checked:
+    """Parse and validate one LLM answer for product ``sp`` (``guard``: the brief's, when the caller holds one)."""
     lang = brief.language
     zh = lang == "zh"
     segments, problems = parse_block(text, sp.id, lang)
     if not segments:
         return Checked([], problems)
-    guard = FactGuard(brief, sp.id)
+    guard = guard or ClaimGuard(brief)
     sentences = [s for seg in segments for s in seg.sentences]
     for s in sentences:
-        for f in lint(s):
-            problems.append(f"「{s}」含违规用语「{f.text}」：{f.suggestion}" if zh else
-                            f'"{s}" uses "{f.text}" ({f.category}): {f.suggestion}')
-        for n in guard.unsupported(s):
-            problems.append(f"「{s}」里的数字 {n.text} 不在商品事实中，删掉它" if zh else
-                            f'"{s}" says {n.text}, which is not in the product facts; remove it')
+        for bad in guard.problems(s, sp.id):
+            if bad.compliance:
+                problems.append(f"「{s}」含违规用语「{bad.text}」：{bad.suggestion}" if zh else
+                                f'"{s}" uses "{bad.text}" ({bad.category}): {bad.suggestion}')
+            elif bad.claim is not None and bad.claim.kind in PHRASE_KINDS:
+                problems.append(f"「{s}」里的「{bad.text}」是简报无法证实的宣称，删掉它" if zh else
+                                f'"{s}" makes a claim the facts cannot back ("{bad.text}", {bad.category}); remove it')
+            else:
+                problems.append(f"「{s}」里的「{bad.text}」不在商品事实中，删掉它" if zh else
+                                f'"{s}" says "{bad.text}", which is not in the product facts; remove it')
         if estimate_seconds(s, lang) > MAX_SENTENCE_S:
             problems.append(f"「{s}」太长，拆成更短的句子" if zh else f'"{s}" is too long; split it into short sentences')
     said = "\n".join(sentences)
