@@ -40,7 +40,7 @@ REF_AFTER = _re(r"^\s*(?:regular|retail|list|before|originally|normally|usually)
 PRICE_CUE = _re(r"(?:价格?|只要|仅需|仅要|只需|到手|卖|秒杀|今天|现在|直播间|券后|拍下|\bprices?(?: is)?|\bcosts?|\bpay|\bfor|"
                 r"\bjust|\bonly|\bnow|\btoday|\bat|\bworth|\bdeal)[\s:：是为]*$")
 # Prices said without a number: free, a dollar (value 0 or 1, grounded like any price).
-FREE = _re(r"免费(?!送|赠|退|换|配送|发货|包邮|邮|试用|试|咨询|领|拿样|寄样)|白送|不要钱|零元购?|"
+FREE = _re(r"免费(?!送[\u4e00-\u9fffA-Za-z\d]|赠|退|换|配送|发货|包邮|邮|试用|试|咨询|领|拿样|寄样)|白送|不要钱|零元购?|"
            r"\b(?:is|are|it'?s|for|totally|completely|absolutely|now|today)\s+free\b(?!\s*(?:shipping|delivery|returns?|"
            r"gift|of\b|to\b|with\b|on\b|over\b))|free of charge|costs? nothing")
 A_DOLLAR = _re(r"\ba\s+(?:single\s+)?(?:dollar|buck|pound|euro)\b")
@@ -69,12 +69,14 @@ LINK_BEFORE = _re(r"(?:链接|\blink|\bslot|#)\s*(?:number\s*|no\.?\s*)?$")
 SHIPPING_TAGS = _tagged(
     (r"包邮|免运费|免邮|运费全免|free (?:shipping|delivery)|ships? (?:for )?free|shipping is free|"
      r"\bfree\b(?=\s+(?:over|above|on orders))", "free_shipping"),
-    (r"(?:ships?|dispatch(?:ed|es)?|sent out)\s+(?:the\s+)?next (?:business |working )?day|次日发货|第二天发货|隔天发货",
+    (r"(?:ships?|dispatch(?:ed|es)?|sent out)\s+(?:the\s+)?next (?:business |working )?day|次日发货|第二天发货|隔天发货|隔日发货|明天(?:就|能|就能|可以)?(?:发货|发出|寄出)",
      "ship_next_day"),
-    (r"次日达|隔日达|明日达|次日(?:送达|到)|(?:第二天|明天)(?:就|能|就能|可以)?(?:到|送到|送达|收到)|next[- ]day|overnight|"
+    (r"次日达|隔日达|明日达|次日(?:送达|到)|(?:第二天|明天|隔天|隔日)(?:就|能|就能|可以)?(?:到|送到|送达|收到)|next[- ]day|"
+     r"overnight|"
      r"tomorrow",
      "deliver_next_day"),
-    (r"当天发货|当日发货|ships? (?:the )?same day|ships? today|现货秒发|秒发", "ship_same_day"),
+    (r"当天发货|当日发货|(?:今天|马上|立刻|立即)(?:就)?发货|下单(?:就|即)发|ships? (?:the )?same day|ships? today|现货秒发|秒发",
+     "ship_same_day"),
     (r"当日达|当天(?:到|送达)|same[- ]day", "deliver_same_day"),
     (r"极速发货|闪电发货|express (?:shipping|delivery)|expedited|fast shipping|speedy delivery", "express"),
     (r"顺丰|sf express", "carrier_sf"),
