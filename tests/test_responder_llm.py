@@ -140,3 +140,16 @@ async def test_closing_the_reply_stops_reading_the_model(brief: Brief) -> None:
         await replies.aclose()  # an interrupt
         assert responder.model_sentences == 1
         assert responder.breaker.state == "closed" and responder.breaker.consecutive_failures == 0
+
+
+async def test_the_model_is_shown_only_what_the_brief_check_let_through() -> None:
+    bottle = load_brief(ROOT / "tests/briefs/claims/bottle_zh.yaml")
+    refused = [f.text for c in build_responder(bottle, LLMConfig()).guard.claims.checked.products  # type: ignore[union-attr]
+               for f in c.fields if f.speakable is None]
+    assert "儿科医生推荐" in refused and "专柜价159元" in refused  # the brief plants them
+    with ChatServer(["宽口径婴儿奶瓶今天89元。"]) as server:
+        await responder_for(bottle, server).respond(Comment("奶瓶多少钱", user="小王"))
+        prompt = json.dumps(server.requests[0]["messages"], ensure_ascii=False)
+    assert "宽口径婴儿奶瓶" in prompt and "89" in prompt
+    for text in refused:
+        assert text not in prompt

@@ -92,6 +92,38 @@ class CheckedProduct:
     def speakable(self, kind: str) -> list[str]:
         return [f.speakable for f in self.fields if f.kind == kind and f.speakable]
 
+    def facts(self) -> dict[str, object]:
+        """What may be said of this product, as data for a model's prompt: the fields that passed the check only,
+        so a model is never shown a claim the brief check refused (a fake 原价, an endorsement)."""
+        p = self.product
+        out: dict[str, object] = {"id": p.id, "name": self.speakable("name")[0] if self.speakable("name") else p.id,
+                                  "price": p.price, "currency": p.currency}
+        if p.list_price:
+            out["list_price"] = p.list_price
+        if p.stock is not None:
+            out["stock"] = p.stock
+            if p.stock == 0:
+                out["sold_out"] = True
+        if p.link is not None:
+            out["link"] = p.link
+        for kind in ("selling_points", "promotions"):
+            if texts := self.speakable(kind):
+                out[kind] = texts
+        for kind in ("shipping", "after_sales"):
+            if texts := self.speakable(kind):
+                out[kind] = texts[0]
+        specs = {f.speakable_key: f.speakable for f in self.fields if f.kind == "specs" and f.speakable
+                 and f.speakable_key}
+        if specs:
+            out["specs"] = specs
+        questions = [f for f in self.fields if f.kind == "faq_q"]
+        answers = [f for f in self.fields if f.kind == "faq_a"]  # one per question, in the same order
+        faq = [{"q": q.speakable, "a": a.speakable} for q, a in zip(questions, answers, strict=True)
+               if q.speakable and a.speakable]
+        if faq:
+            out["faq"] = faq
+        return out
+
     def grounds(self, reader: ClaimReader) -> Grounds:
         """What this product's speakable fields back (only fields that passed the check ground anything)."""
         texts = [t for f in self.fields if f.speakable for t in (f.speakable_key, f.speakable) if t]

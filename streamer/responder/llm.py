@@ -97,6 +97,9 @@ def _covers(said: Sequence[str], answer: str) -> bool:
     return bool(figures) and all(f in spoken for f in figures)
 
 
+_ROOM_FIELDS = frozenset({"id", "name", "price", "currency", "list_price", "sold_out", "link"})
+
+
 class LLMResponder:
     """Streams guarded reply sentences from ``backend``; falls back to the offline answer."""
 
@@ -121,8 +124,13 @@ class LLMResponder:
 
     def messages(self, comment: Comment, decision: Decision) -> list[Message]:
         lang = self.brief.language
-        product = self.brief.product(decision.product_id) if decision.product_id else self.brief.products[0]
-        facts = json.dumps(product.model_dump(exclude={"image", "hero"}, exclude_none=True), ensure_ascii=False)
+        # only what passed the brief check: the model is never shown a claim the host may not make
+        checked = {c.product.id: c for c in self.offline.guard.claims.checked.products}
+        if decision.product_id:
+            data: object = checked[decision.product_id].facts()
+        else:  # the question names no product of the room (or one not in it): the room's products, briefly
+            data = [{k: v for k, v in c.facts().items() if k in _ROOM_FIELDS} for c in checked.values()]
+        facts = json.dumps(data, ensure_ascii=False)
         system = _SYSTEM[lang].format(host=self.brief.room.host_name, persona=self.brief.room.persona, facts=facts)
         viewer = speakable_name(comment.user, lang) or "-"
         user = _USER[lang].format(viewer=viewer, text=quote_comment(comment.text), intent=decision.intent,
