@@ -2,13 +2,17 @@
 
 Done when: the script names every product, states its price, anchors on the list price, covers every legal selling
 point, tells the link number, says no illegal claim and no number that is not in the brief, and does not loop
-word for word.
+word for word: over 8 hours of show no sentence comes back within 30 minutes and at least half of all sentences
+are distinct, for every bundled and test brief. A sold-out product is never pushed, and the show follows a stock or
+price change, the time of day and the room from the next block on.
 """
 
 from __future__ import annotations
 
 import functools
 import itertools
+import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,13 +20,19 @@ import pytest
 from streamer.brief import Brief, Product, load_brief
 from streamer.compliance import lint, rewrite
 from streamer.facts import FactGuard, numbers_in
-from streamer.planner import Rundown, TemplatePlanner, plan, script_lines
+from streamer.planner import RoomPulse, Rundown, Show, TemplatePlanner, plan, plan_hours, script_lines
 from streamer.planner.timing import MAX_SENTENCE_S, estimate_seconds
 
 HERE = Path(__file__).parent
 UNSEEN = sorted((HERE / "briefs").glob("*.yaml"))
 DEMOS = sorted((HERE.parent / "assets" / "briefs").glob("*.yaml"))
+EVERY_BRIEF = UNSEEN + DEMOS + sorted((HERE / "briefs").glob("*/*.yaml"))  # claims/ and any new set
 LOOPS = 10
+SHOW_HOURS = 8
+MIN_REPEAT_GAP_MIN = 30
+MIN_DISTINCT = 0.5
+PUSH_KINDS = {"cta", "urgency", "price", "promo"}
+DEMO_ZH = HERE.parent / "assets" / "briefs" / "demo_zh.yaml"
 
 
 @functools.cache
@@ -33,6 +43,14 @@ def brief_of(path: Path) -> Brief:
 @functools.cache
 def rundown_of(path: Path, seed: int = 0) -> Rundown:
     return plan(brief_of(path), loops=LOOPS, seed=seed)
+
+
+EVENING = datetime(2026, 5, 1, 20, 0)  # 8 hours from here cross the evening, the night and the small hours
+
+
+@functools.cache
+def day_of(path: Path) -> Rundown:
+    return plan_hours(brief_of(path), SHOW_HOURS, start=EVENING)
 
 
 def on_sale(brief: Brief) -> list[Product]:
@@ -208,3 +226,210 @@ def test_rundown_round_trips_through_json() -> None:
 def test_rundown_estimates_duration() -> None:
     loop = rundown_of(DEMOS[0]).loops[0]
     assert 20 < loop.est_s < 300 and all(seg.est_s > 0 for seg in loop.segments)
+
+
+# --- an all-day show -----------------------------------------------------------------------------------------
+
+all_briefs = pytest.mark.parametrize("path", EVERY_BRIEF, ids=lambda p: f"{p.parent.name}/{p.name}")
+
+
+@all_briefs
+def test_eight_hours_never_repeat_a_sentence_within_thirty_minutes(path: Path) -> None:
+    rundown = day_of(path)
+    gap = rundown.min_repeat_interval_min
+    print(f"{path.name}: {SHOW_HOURS} h, shortest repeat {gap} min, distinct {rundown.distinct_ratio():.3f}")
+    assert rundown.est_s >= SHOW_HOURS * 3600
+    assert gap is None or gap >= MIN_REPEAT_GAP_MIN
+
+
+@all_briefs
+def test_eight_hours_are_at_least_half_distinct_sentences(path: Path) -> None:
+    assert day_of(path).distinct_ratio() >= MIN_DISTINCT
+
+
+@all_briefs
+def test_eight_hours_compose_no_sentence_that_fails_the_final_check(path: Path) -> None:
+    assert day_of(path).notes == []
+
+
+def test_the_lead_selling_point_rotates() -> None:
+    rundown = rundown_of(HERE / "briefs" / "mug_en.yaml")
+    firsts = {next(line.text for line in loop.lines() if line.kind == "point") for loop in rundown.loops}
+    leads = {next(p for p in ("hot", "splash", "machines") if p in text) for text in firsts}
+    assert leads == {"hot", "splash", "machines"}
+
+
+def test_segment_order_varies_between_blocks() -> None:
+    loops = rundown_of(HERE / "briefs" / "mug_en.yaml").loops
+    orders = {tuple(seg.kind.value for seg in loop.segments) for loop in loops}
+    assert len(orders) >= 5
+
+
+def test_a_size_chart_is_said_one_row_at_a_time() -> None:
+    specs = [line.text for line in day_of(HERE / "briefs" / "outdoor_en.yaml").lines() if line.kind == "spec"]
+    rows = [s for s in specs if re.search(r"\b(S|M|L|XL): \d", s)]
+    assert rows and all(len(re.findall(r"\b(?:S|M|L|XL): \d", s)) == 1 for s in rows)
+
+
+# --- sold out ------------------------------------------------------------------------------------------------
+
+def sold_out(brief: Brief, *ids: str) -> Brief:
+    products = [p.model_copy(update={"stock": 0}) if not ids or p.id in ids else p for p in brief.products]
+    return brief.model_copy(update={"products": products})
+
+
+@pytest.mark.parametrize("path", DEMOS + [HERE / "briefs" / "kitchen_en.yaml"], ids=lambda p: p.name)
+def test_when_everything_is_sold_out_nothing_is_pushed(path: Path) -> None:
+    rundown = plan(sold_out(brief_of(path)), loops=4)
+    kinds = {line.kind for line in rundown.lines()}
+    assert kinds & PUSH_KINDS == set() and "sold_out" in kinds
+    assert not any(line.cue == "point_cart" for line in rundown.lines())
+
+
+def test_a_sold_out_show_still_presents_the_products() -> None:
+    brief = sold_out(brief_of(DEMO_ZH))
+    rundown = plan(brief, loops=2)
+    assert {line.product_id for line in rundown.lines() if line.kind == "point"} == {p.id for p in brief.products}
+
+
+@pytest.mark.parametrize("path", DEMOS, ids=lambda p: p.name)
+def test_a_sold_out_day_does_not_loop_either(path: Path) -> None:
+    gap = plan_hours(sold_out(brief_of(path)), SHOW_HOURS).min_repeat_interval_min
+    assert gap is None or gap >= MIN_REPEAT_GAP_MIN
+
+
+def test_a_sold_out_show_says_no_price() -> None:
+    brief = sold_out(brief_of(HERE / "briefs" / "mug_en.yaml"))
+    said = " ".join(plan(brief, loops=5).sentences())
+    assert "18 dollars" not in said and "25 dollars" not in said and "link 9" not in said
+
+
+def test_a_product_sold_out_mid_show_leaves_from_the_next_block() -> None:
+    brief = brief_of(DEMO_ZH)
+    planner = TemplatePlanner(brief)
+    blocks = planner.product_blocks()
+    next(blocks)
+    planner.update(sold_out(brief, "cup-01"))
+    later = [seg for _ in range(6) for seg in next(blocks)]
+    assert {seg.product_id for seg in later} == {"towel-02"}
+
+
+def test_when_the_last_product_sells_out_mid_show_the_pushing_stops() -> None:
+    brief = brief_of(HERE / "briefs" / "mug_en.yaml")
+    planner = TemplatePlanner(brief)
+    blocks = planner.product_blocks()
+    assert any(seg.kind == "cta" for seg in next(blocks))
+    planner.update_product(brief.products[0].model_copy(update={"stock": 0}))
+    later = [seg for _ in range(3) for seg in next(blocks)]
+    assert {seg.kind.value for seg in later} & PUSH_KINDS == set()
+
+
+def test_a_price_change_mid_show_is_said_from_the_next_block() -> None:
+    brief = brief_of(HERE / "briefs" / "mug_en.yaml")
+    show = script_lines(brief)
+    planner = show.planner
+    blocks = planner.product_blocks()
+    next(blocks)
+    planner.update_product(brief.products[0].model_copy(update={"price": 16}))
+    said = " ".join(s for _ in range(3) for seg in next(blocks) for s in seg.sentences)
+    assert "16 dollars" in said and "18 dollars" not in said
+
+
+def test_a_restocked_product_comes_back() -> None:
+    brief = brief_of(DEMO_ZH)
+    planner = TemplatePlanner(sold_out(brief, "cup-01"))
+    planner.plan(1)
+    planner.update(brief)
+    assert "cup-01" in {line.product_id for line in planner.plan(1).lines()}
+
+
+def test_script_lines_is_a_show_whose_planner_can_be_updated() -> None:
+    show = script_lines(brief_of(DEMO_ZH))
+    assert isinstance(show, Show) and next(show).text
+
+
+# --- time of day and the room --------------------------------------------------------------------------------
+
+def test_a_morning_show_says_good_morning() -> None:
+    rundown = plan(brief_of(HERE / "briefs" / "kitchen_en.yaml"), loops=3, start=datetime(2026, 5, 1, 8, 0))
+    assert any("morning" in s.lower() for s in rundown.sentences())
+    assert not any("evening" in s.lower() or "night" in s.lower() for s in rundown.sentences())
+
+
+def test_a_show_past_midnight_speaks_to_the_night() -> None:
+    rundown = plan(brief_of(DEMO_ZH), loops=4, start=datetime(2026, 5, 1, 23, 30))
+    said = "".join(rundown.sentences())
+    assert "深夜" in said or "夜深" in said or "这么晚" in said
+    assert "早上" not in said and "中午" not in said
+
+
+def test_the_time_of_day_follows_the_clock_through_the_show() -> None:
+    rundown = plan_hours(brief_of(DEMO_ZH), 1.5, start=datetime(2026, 5, 1, 10, 0))
+    timed = list(rundown.timed_sentences())
+    morning = [t for t, s in timed if "早上" in s or "早安" in s]
+    noon = [t for t, s in timed if "中午" in s or "午" in s]
+    assert morning and noon and max(morning) < 3600 <= min(noon)
+
+
+def test_a_show_without_a_start_says_nothing_about_the_time() -> None:
+    said = "".join(rundown_of(DEMO_ZH).sentences())
+    assert not any(word in said for word in ("早上好", "中午好", "下午好", "晚上好", "深夜"))
+
+
+def test_new_viewers_are_welcomed_in_the_next_block() -> None:
+    planner = TemplatePlanner(brief_of(DEMO_ZH))
+    blocks = planner.product_blocks()
+    next(blocks)
+    planner.observe(RoomPulse(joined=12))
+    first = next(blocks)[0]
+    assert first.kind == "welcome" and ("新" in first.sentences[0] or "刚" in first.sentences[0])
+
+
+def test_gift_senders_are_thanked_by_name() -> None:
+    planner = TemplatePlanner(brief_of(HERE / "briefs" / "mug_en.yaml"))
+    blocks = planner.product_blocks()
+    planner.observe(RoomPulse(gifts=("Mia",)))
+    said = " ".join(s for _ in range(4) for seg in next(blocks) for s in seg.sentences)
+    assert "Mia" in said or "gift" in said
+
+
+def test_a_name_that_looks_like_a_contact_is_never_said() -> None:
+    planner = TemplatePlanner(brief_of(DEMO_ZH))
+    blocks = planner.product_blocks()
+    planner.observe(RoomPulse(gifts=("加v13800138000",)))
+    said = "".join(s for seg in next(blocks) for s in seg.sentences)
+    assert "13800138000" not in said and "礼物" in said
+
+
+def test_a_question_from_the_room_brings_its_faq_forward() -> None:
+    planner = TemplatePlanner(brief_of(HERE / "briefs" / "mug_en.yaml"))
+    blocks = planner.product_blocks()
+    next(blocks)
+    planner.observe(RoomPulse(questions=("can I put it in the microwave safe?",)))
+    block = next(blocks)
+    assert block[0].kind == "faq" and "without the lid" in " ".join(block[0].sentences)
+
+
+# --- English grammar in the show -----------------------------------------------------------------------------
+
+def renamed(name: str) -> Brief:
+    brief = brief_of(HERE / "briefs" / "mug_en.yaml")
+    products = [brief.products[0].model_copy(update={"name": name})]
+    return brief.model_copy(update={"products": products})
+
+
+def test_a_plural_product_name_is_said_as_a_plural() -> None:
+    said = plan_hours(renamed("AirPods-style earbuds"), 1).sentences()
+    text = " ".join(said)
+    assert "they keep coffee hot" in text.lower()
+    assert not re.search(r"\b(an?|this) AirPods|\bthe AirPods-style earbuds is\b|\bit keeps\b", text)
+
+
+def test_a_name_starting_with_a_vowel_sound_takes_an() -> None:
+    text = " ".join(plan_hours(renamed("8-piece set"), 1).sentences())
+    assert "an 8-piece set" in text and "a 8-piece" not in text
+
+
+def test_every_english_sentence_starts_with_a_capital() -> None:
+    said = day_of(HERE / "briefs" / "kitchen_en.yaml").sentences()
+    assert [s for s in said if not s[0].isupper() and not s[0].isdigit()] == []

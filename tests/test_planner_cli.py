@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,31 @@ def test_bad_brief_is_one_line_and_exit_2(tmp_path: Path) -> None:
 def test_bad_loop_count_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", str(BRIEFS / "mug_en.yaml"), "--loops", "0"]) == 2
     assert "--loops 0" in capsys.readouterr().err
+
+
+def test_plan_hours_plans_by_time_and_reports_the_repetition_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(BRIEFS / "kitchen_en.yaml"), "--hours", "8", "--format", "json"]) == 0
+    rundown = json.loads(capsys.readouterr().out)
+    assert rundown["est_s"] >= 8 * 3600
+    assert rundown["min_repeat_interval_min"] >= 30 and rundown["distinct_sentence_ratio"] >= 0.5
+
+
+def test_plan_hours_markdown_prints_the_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(BRIEFS / "airfryer_zh.yaml"), "--hours", "8"]) == 0
+    head = capsys.readouterr().out.split("## Loop 1")[0]
+    gap = re.search(r"shortest interval between two identical sentences: ([\d.]+) min", head)
+    ratio = re.search(r"distinct-sentence ratio: ([\d.]+)", head)
+    assert gap and float(gap.group(1)) >= 30 and ratio and float(ratio.group(1)) >= 0.5
+
+
+def test_plan_start_gives_lines_for_the_time_of_day(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(BRIEFS / "mug_en.yaml"), "--loops", "3", "--start", "07:30", "--format", "json"]) == 0
+    rundown = Rundown.model_validate_json(capsys.readouterr().out)
+    assert rundown.start is not None and rundown.start.hour == 7
+    assert any("morning" in s.lower() for s in rundown.sentences())
+
+
+@pytest.mark.parametrize("option", [["--hours", "0"], ["--hours", "100"], ["--start", "25:00"]])
+def test_bad_hours_or_start_is_a_usage_error(option: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(BRIEFS / "mug_en.yaml"), *option]) == 2
+    assert option[0] in capsys.readouterr().err

@@ -8,12 +8,15 @@ These are pydantic models because the CLI, the API and the panel publish them as
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from .repetition import Figures, figures
 from .script import ScriptLine
+from .timing import estimate_seconds
 
 Cue = Literal["present", "point_cart"]
 
@@ -33,6 +36,7 @@ class SegmentKind(StrEnum):
     URGENCY = "urgency"          # real scarcity only: the brief's stock
     CTA = "cta"                  # tells viewers the link number (cue: point_cart)
     FAQ = "faq"
+    SOLD_OUT = "sold_out"        # a product that cannot be bought now: said instead of any push
 
 
 class Segment(BaseModel):
@@ -81,6 +85,7 @@ class Rundown(BaseModel):
     language: Literal["zh", "en"]
     seed: int
     planner: str = "template"
+    start: datetime | None = Field(default=None, description="clock time the show starts at, when known")
     loops: list[Loop]
     dropped: list[Dropped] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="e.g. why an LLM planner fell back to templates")
@@ -96,6 +101,23 @@ class Rundown(BaseModel):
         """Distinct sentences / all sentences: 1.0 never repeats, low values sound like a recording."""
         said = self.sentences()
         return len(set(said)) / len(said) if said else 0.0
+
+    def timed_sentences(self) -> Iterator[tuple[float, str]]:
+        """Each sentence with its estimated start, in seconds from the start of the show."""
+        t = 0.0
+        for text in self.sentences():
+            yield t, text
+            t += estimate_seconds(text, self.language)
+
+    def repetition(self) -> Figures:
+        return figures(self.timed_sentences())
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def min_repeat_interval_min(self) -> float | None:
+        """Shortest time between two sayings of one sentence, word for word, in minutes (None: nothing repeats)."""
+        gap = self.repetition().min_gap_s
+        return None if gap is None else round(gap / 60, 2)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -1,42 +1,45 @@
-"""Template planner: the offline default. A brief becomes loop after loop of live-selling talk.
+"""Template planner: the offline default. A brief becomes an all-day show of live-selling talk that does not loop.
 
 Each loop walks the room's products (rotating which one opens the loop; hero products come back for a short recap
-between the others). A product's block follows the structure of a real selling script: transition or welcome, hook or
-scene, intro (cue "present"), every legal selling point, a spec, the price anchored on the list price, saving, offer,
-real stock, call to action with the link number (cue "point_cart"), shipping or after-sales, an FAQ, a closing call.
+between the others); a loop is made one product block at a time, so a stock change (``update``) or what the room did
+(``observe``) shows from the next block. A block follows the structure of a real selling script: transition or
+welcome, hook or scene, intro (cue "present"), every legal selling point (a different one leads each time), a spec,
+the price anchored on the list price, saving, offer, real stock, call to action with the link number (cue
+"point_cart"), shipping and after-sales, an FAQ, a closing call. Where the order does not matter (points and spec;
+trust and FAQ) it changes from block to block, and the price comes early in some blocks. A sold-out product is never
+pushed: its block says it is sold out and has no price, offer, stock or call to action.
 
-Sentences are templates filled only with brief facts (see ``prepare``), drawn from per-product decks so that variants
-rotate across loops, and each one passes the compliance lint and the fact guard before it is kept.
+Sentences are composed of parts filled only with brief facts (see ``prepare`` and ``wording``), so that no sentence
+comes back within the repeat window, and each one passes the final check (``_passes``) before it is kept.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import string
-from collections import deque
+import re
 from collections.abc import Iterator
+from datetime import datetime
 
-from ..brief import Brief
-from ..compliance import lint
-from ..facts import FactGuard
-from .decks import Decks
+from ..brief import Brief, Product
+from ..claims import ClaimGuard
 from .prepare import SpeakableProduct, amount, is_verb_phrase, money, prepare
+from .room import RoomPulse, matching_faq, sayable_names
 from .rundown import Cue, Loop, Rundown, Segment, SegmentKind
 from .templates_en import EN
 from .templates_zh import ZH
-from .timing import MAX_SENTENCE_S, estimate_seconds, split_long
+from .timing import ShowClock, estimate_seconds
+from .wording import Wording, english_point, product_fields, spec_fields
 
 log = logging.getLogger(__name__)
 
 HERO_WEIGHT = 2  # a hero product is presented twice per loop: once in full, once as a recap
-_FORMATTER = string.Formatter()
-_EN_LOWER_FIELDS = ("point", "a", "shipping", "after_sales", "promo")
-_RECENT = 3  # a template is not reused within this many sentences of its pool
-
-
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in _FORMATTER.parse(template) if name}
+CLOCK_EVERY_S = 15 * 60.0  # a line about the time of day at most this often (and whenever the daypart changes)
+PRICE_EARLY = 0.35  # share of blocks that give the price right after the first selling point
+MAX_QUESTIONS = 5  # the room's last questions kept for the next block
+LONG_FACT_S = 3.0  # a spec longer than this to say is given every other block
+FAQ_SHARE = 0.6  # share of blocks that answer an FAQ: the same question every block sounds canned
+_ITEMS = re.compile(r"[;；]")
 
 
 def schedule(weights: list[int], start: int) -> list[int]:
@@ -56,11 +59,11 @@ def schedule(weights: list[int], start: int) -> list[int]:
 
 
 class TemplatePlanner:
-    """Generates loops one after another; the same brief and seed always give the same show."""
+    """Generates the show block by block; the same brief, seed and start always give the same show."""
 
     name = "template"
 
-    def __init__(self, brief: Brief, seed: int = 0) -> None:
+    def __init__(self, brief: Brief, seed: int = 0, *, start: datetime | None = None) -> None:
         self.brief = brief
         self.seed = seed
         self.language = brief.language
@@ -68,77 +71,151 @@ class TemplatePlanner:
         self.products, self.dropped = prepare(brief)
         for d in self.dropped:
             log.warning("not saying %s of %s: %r (%s)", d.field, d.product_id, d.text, "; ".join(d.reasons))
-        self.decks = Decks(seed)
-        self.guards = {p.id: FactGuard(brief, p.id) for p in self.products}
+        self.wording = Wording(self.table, self.language, seed)
+        self.clock = ShowClock(start)
+        self.elapsed_s = 0.0  # estimated speaking time of everything planned so far
+        self.guards = ClaimGuard(brief)  # compliance lint + every claim grounded, for every product
         self.rejected: list[str] = []
-        self._recent: dict[str, deque[str]] = {}
         self._next = 0
+        self._room = RoomPulse()
+        self._clock_said: tuple[float, str] | None = None  # (when, daypart) of the last line about the time of day
 
     # --- public ---------------------------------------------------------------------------------------------
 
     def next_loop(self) -> Loop:
         index = self._next
-        self._next += 1
-        weights = [HERO_WEIGHT if p.product.hero and len(self.products) > 1 else 1 for p in self.products]
-        segments: list[Segment] = []
-        seen: set[int] = set()
-        for slot, i in enumerate(schedule(weights, index % len(self.products))):
-            rng = random.Random(f"{self.seed}|{index}|{slot}")
-            if i in seen:
-                segments += self._recap_block(self.products[i], index, rng)
-            else:
-                segments += self._full_block(self.products[i], index, rng, first=slot == 0)
-            seen.add(i)
-        return Loop(index=index, segments=[s for s in segments if s.sentences])
+        return Loop(index=index, segments=[seg for block in self._loop_blocks() for seg in block])
 
     def loops(self) -> Iterator[Loop]:
         """Loops forever (the show runs 24/7)."""
         while True:
             yield self.next_loop()
 
+    def product_blocks(self) -> Iterator[list[Segment]]:
+        """Product blocks forever, each made when it is asked for: what ``update`` and ``observe`` change shows
+        from the next block on."""
+        while True:
+            yield from self._loop_blocks()
+
     def plan(self, loops: int) -> Rundown:
         plan = [self.next_loop() for _ in range(loops)]
         notes = [f"{len(self.rejected)} generated sentence(s) failed the final check and were left out"] \
             if self.rejected else []
         return Rundown(language=self.language, seed=self.seed, planner=self.name, loops=plan,
-                       dropped=self.dropped, notes=notes)
+                       dropped=self.dropped, notes=notes, start=self.clock.start)
+
+    def plan_for(self, seconds: float) -> Rundown:
+        """Whole loops until the show is ``seconds`` long (estimated speaking time)."""
+        planned: list[Loop] = []
+        while self.elapsed_s < seconds:
+            loop = self.next_loop()
+            if not loop.segments:
+                break  # nothing left to say (every sentence failed the final check)
+            planned.append(loop)
+        # plan(0) labels the rundown and lists the notes the way this planner (or a subclass) does
+        return self.plan(0).model_copy(update={"loops": planned})
+
+    def update(self, brief: Brief) -> None:
+        """Follow a changed brief (price, stock, promotions...) from the next block on.
+
+        A product whose stock drops to 0 leaves the rotation while others are on sale; when all are sold out they
+        are presented without any push. Wording and repeat memory carry on, so the show does not start over.
+        """
+        fresh = TemplatePlanner(brief, self.seed)  # the facts and final checks exactly as a new show gets them
+        self.brief, self.products, self.dropped, self.guards = brief, fresh.products, fresh.dropped, fresh.guards
+
+    def update_product(self, product: Product) -> None:
+        """Follow one changed product (matched by id) from the next block on."""
+        products = [product if p.id == product.id else p for p in self.brief.products]
+        self.update(self.brief.model_copy(update={"products": products}))
+
+    def observe(self, pulse: RoomPulse) -> None:
+        """What the room did; the next block welcomes, thanks and answers accordingly."""
+        room = self._room
+        self._room = RoomPulse(joined=room.joined + pulse.joined, gifts=room.gifts + pulse.gifts,
+                               questions=(room.questions + pulse.questions)[-MAX_QUESTIONS:])
 
     # --- blocks ---------------------------------------------------------------------------------------------
 
-    def _full_block(self, p: SpeakableProduct, loop: int, rng: random.Random, first: bool) -> list[Segment]:
-        if first:
-            opening = self._segment(SegmentKind.WELCOME, p, "welcome")
+    def _loop_blocks(self) -> Iterator[list[Segment]]:
+        index = self._next
+        self._next += 1
+        ids = [p.id for p in self.products]
+        many = len(ids) > 1
+        weights = [HERO_WEIGHT if p.product.hero and p.product.stock != 0 and many else 1 for p in self.products]
+        seen: set[int] = set()
+        first = True
+        for slot, i in enumerate(schedule(weights, index % len(ids))):
+            p = next((q for q in self.products if q.id == ids[i]), None)
+            if p is None:
+                continue  # sold out (or removed) since the loop began
+            rng = random.Random(f"{self.seed}|{index}|{slot}")
+            block = self._block(p, index, rng, first=first, recap=i in seen)
+            seen.add(i)
+            first = False
+            if block:
+                yield block
+
+    def _block(self, p: SpeakableProduct, loop: int, rng: random.Random, first: bool, recap: bool) -> list[Segment]:
+        out = self._room_lines(p) + ([] if first else self._clock_line(p))  # a welcome greets the time itself
+        if p.product.stock == 0:
+            body = self._sold_out_block(p, loop, rng, first)
+        elif recap:
+            body = self._recap_block(p, loop, rng)
         else:
-            opening = self._segment(SegmentKind.TRANSITION, p, "transition")
-        return [opening] + self._body(p, loop, rng)
+            body = self._full_block(p, loop, rng, first)
+        out += [seg for seg in map(self._checked, body) if seg is not None]
+        return out
+
+    def _full_block(self, p: SpeakableProduct, loop: int, rng: random.Random, first: bool) -> list[Segment]:
+        return [self._opening(p, first)] + self._body(p, loop, rng)
+
+    def _opening(self, p: SpeakableProduct, first: bool) -> Segment:
+        if first:
+            return self._segment(SegmentKind.WELCOME, p, "welcome")
+        return self._segment(SegmentKind.TRANSITION, p, "transition")
 
     def _body(self, p: SpeakableProduct, loop: int, rng: random.Random) -> list[Segment]:
-        """Everything said about one product in one loop, after the welcome or transition."""
-        seg = self._segment
-        out: list[Segment] = []
-        opener = rng.choice(("hook", "scene", "both"))
-        if opener in ("hook", "both"):
-            out.append(seg(SegmentKind.HOOK, p, "hook"))
-        if opener in ("scene", "both"):
-            out.append(seg(SegmentKind.SCENE, p, "scene"))
-        out.append(seg(SegmentKind.INTRO, p, "intro", cue="present"))
-        n = len(p.points)
-        for k in range(n):  # every legal point every loop, starting from a different one each loop
-            out.append(self._point(p, p.points[(loop + k) % n]))
-        if p.specs:
-            name, value = p.specs[loop % len(p.specs)]
-            out.append(seg(SegmentKind.SPEC, p, "spec", spec_name=name, spec_value=value))
-        out += self._price(p, rng)
+        """Everything said about one product on sale in one block, after the welcome or transition."""
+        out = self._presentation(p, rng)
+        facts = self._facts(p, loop, rng)
+        cut = 1 if facts and rng.random() < PRICE_EARLY else len(facts)  # the price after the first point, or last
+        out += facts[:cut] + self._price(p, rng)
         if p.promos:
-            out.append(seg(SegmentKind.PROMO, p, "promo", promo=p.promos[loop % len(p.promos)]))
+            out.append(self._segment(SegmentKind.PROMO, p, "promo", promo=p.promos[loop % len(p.promos)]))
         if p.product.stock and rng.random() < 0.7:
-            out.append(seg(SegmentKind.URGENCY, p, "urgency", stock=str(p.product.stock)))
+            out.append(self._segment(SegmentKind.URGENCY, p, "urgency", stock=str(p.product.stock)))
         out.append(self._cta(p))
-        extras = self._trust_and_faq(p, loop)
+        extras = facts[cut:] + self._trust_and_faq(p, loop, rng)
         if extras:  # a second call to action closes the block, unless it would follow the first directly
             rng.shuffle(extras)
             out += extras + [self._cta(p)]
         return out
+
+    def _presentation(self, p: SpeakableProduct, rng: random.Random) -> list[Segment]:
+        out: list[Segment] = []
+        opener = rng.choice(("hook", "scene", "both"))
+        if opener in ("hook", "both"):
+            out.append(self._segment(SegmentKind.HOOK, p, "hook"))
+        if opener in ("scene", "both"):
+            out.append(self._segment(SegmentKind.SCENE, p, "scene"))
+        out.append(self._segment(SegmentKind.INTRO, p, "intro", cue="present"))
+        return out
+
+    def _facts(self, p: SpeakableProduct, loop: int, rng: random.Random) -> list[Segment]:
+        """Every selling point and a spec: the lead point rotates, the rest come in any order."""
+        n = len(p.points)
+        points = [p.points[(loop + k) % n] for k in range(n)]
+        rest = [self._point(p, point) for point in points[1:]]
+        if p.specs:
+            name, value = p.specs[loop % len(p.specs)]
+            items = [v.strip() for v in _ITEMS.split(value) if v.strip()]  # a size chart: one row per block
+            value = items[loop // len(p.specs) % len(items)] if items else value
+            if loop % 2 == 0 or estimate_seconds(value, self.language) <= LONG_FACT_S:  # a long row every block
+                spec = self._render(p, "spec", spec_fields(name, value, self.language))  # is recited, not said
+                rest.append(self._make(SegmentKind.SPEC, p, spec, None))
+        rng.shuffle(rest)
+        return [self._point(p, points[0])] + rest if points else rest
 
     def _recap_block(self, p: SpeakableProduct, loop: int, rng: random.Random) -> list[Segment]:
         out = [self._segment(SegmentKind.RECAP, p, "recap", cue="present")]
@@ -148,9 +225,22 @@ class TemplatePlanner:
         out.append(self._cta(p))
         return out
 
+    def _sold_out_block(self, p: SpeakableProduct, loop: int, rng: random.Random, first: bool) -> list[Segment]:
+        """A product nobody can buy: presented, with its points and an FAQ, and no price, offer, stock or CTA."""
+        notice = self._segment(SegmentKind.SOLD_OUT, p, "sold_out")
+        out = [self._opening(p, first), notice] + self._presentation(p, rng) + self._facts(p, loop, rng)
+        if p.faqs and rng.random() < FAQ_SHARE:
+            out.append(self._faq(p, p.faqs[loop % len(p.faqs)], "faq_q"))
+        if rng.random() < 0.5:
+            out.append(self._segment(SegmentKind.SOLD_OUT, p, "sold_out"))
+        return out
+
     def _point(self, p: SpeakableProduct, point: str) -> Segment:
-        pool = "point" if self.language == "zh" else ("point_verb" if is_verb_phrase(point) else "point_noun")
-        return self._segment(SegmentKind.POINT, p, pool, point=point)
+        if self.language == "zh":
+            return self._segment(SegmentKind.POINT, p, "point", point=point)
+        if is_verb_phrase(point):
+            return self._segment(SegmentKind.POINT, p, "point_verb", point=english_point(p, point))
+        return self._segment(SegmentKind.POINT, p, "point_noun", point=point)
 
     def _price(self, p: SpeakableProduct, rng: random.Random) -> list[Segment]:
         prod = p.product
@@ -169,19 +259,49 @@ class TemplatePlanner:
             return self._segment(SegmentKind.CTA, p, "cta_nolink", cue="point_cart")
         return self._segment(SegmentKind.CTA, p, "cta", cue="point_cart", link=str(p.product.link))
 
-    def _trust_and_faq(self, p: SpeakableProduct, loop: int) -> list[Segment]:
+    def _trust_and_faq(self, p: SpeakableProduct, loop: int, rng: random.Random) -> list[Segment]:
         out: list[Segment] = []
         trust = [(k, v) for k, v in (("shipping", p.shipping), ("after_sales", p.after_sales)) if v]
         if trust:  # alternate shipping and after-sales across loops; both on even loops
             picks = trust if loop % 2 == 0 else [trust[loop // 2 % len(trust)]]
             out += [self._make(SegmentKind.TRUST, p, self._render(p, k, {k: v}), None) for k, v in picks]
-        if p.faqs:
-            q, a = p.faqs[loop % len(p.faqs)]
-            qs = self._render(p, "faq_q", {"q": q})
-            as_ = self._render(p, "faq_a", {"a": a})
-            if qs and as_:
-                out.append(self._make(SegmentKind.FAQ, p, qs + as_, None))
+        if p.faqs and rng.random() < FAQ_SHARE:
+            out.append(self._faq(p, p.faqs[loop % len(p.faqs)], "faq_q"))
         return out
+
+    def _faq(self, p: SpeakableProduct, faq: tuple[str, str], pool: str) -> Segment:
+        question = self._render(p, pool, {"q": faq[0]})
+        answer = self._render(p, "faq_a", {"a": faq[1]}) if question else []
+        return self._make(SegmentKind.FAQ, p, question + answer if answer else [], None)
+
+    # --- the room and the clock -----------------------------------------------------------------------------
+
+    def _room_lines(self, p: SpeakableProduct) -> list[Segment]:
+        pulse, self._room = self._room, RoomPulse()
+        out: list[Segment] = []
+        if pulse.joined:
+            out.append(self._segment(SegmentKind.WELCOME, p, "room_join"))
+        if pulse.gifts:
+            names = sayable_names(pulse.gifts)
+            values = {"viewer": ("、" if self.language == "zh" else " and ").join(names)} if names else {}
+            out.append(self._make(SegmentKind.WELCOME, p, self._render(p, "room_gift", values), None))
+        if pulse.questions:
+            asked = matching_faq(pulse.questions, [q for q, _ in p.faqs])
+            if asked is None:
+                out.append(self._segment(SegmentKind.WELCOME, p, "room_questions"))
+            else:
+                out.append(self._faq(p, p.faqs[asked], "faq_q_room"))
+        return [seg for seg in out if seg.sentences]
+
+    def _clock_line(self, p: SpeakableProduct) -> list[Segment]:
+        daypart = self.clock.daypart(self.elapsed_s)
+        if daypart is None:
+            return []
+        if self._clock_said and self._clock_said[1] == daypart and self.elapsed_s - self._clock_said[0] < CLOCK_EVERY_S:
+            return []
+        self._clock_said = (self.elapsed_s, daypart)
+        seg = self._segment(SegmentKind.WELCOME, p, f"clock_{daypart.value}")
+        return [seg] if seg.sentences else []
 
     # --- sentences ------------------------------------------------------------------------------------------
 
@@ -194,50 +314,40 @@ class TemplatePlanner:
         return Segment.model_construct(kind=kind, product_id=p.id, sentences=sentences, cue=cue, est_s=est,
                                        source="template")
 
-    def _render(self, p: SpeakableProduct, pool: str, values: dict[str, str]) -> list[str]:
-        values = {"host": self.brief.room.host_name, "name": p.name, **values}
-        usable = [t for t in self.table[pool] if _fields(t) <= values.keys()]
-        if not usable:
-            return []
-        # One deck per pool and fill: each selling point (spec, link...) cycles through every variant before any
-        # (variant, point) pair comes back, which is what makes a sentence repeat.
-        used = set().union(*(_fields(t) for t in usable))
-        key = "|".join([pool] + [values[k] for k in sorted(used)])
-        recent = self._recent.setdefault(pool, deque(maxlen=_RECENT))
-        text, template = "", ""
-        for _ in range(len(usable)):
-            template = usable[self.decks.draw(key, len(usable))]
-            if template in recent:  # the same frame twice in a row sounds canned, even around new facts
-                continue
-            text = template.format(**self._shape(template, values))
-            if estimate_seconds(text, self.language) <= MAX_SENTENCE_S:
-                break  # prefer a variant that fits one breath over cutting a sentence in two
-        if not text:
-            text = template.format(**self._shape(template, values))
-        recent.append(template)
-        return [s for s in split_long(text, self.language) if self._passes(p, s)]
+    def _checked(self, seg: Segment) -> Segment | None:
+        """A segment of the block, or None when it has nothing left to say.
 
-    def _shape(self, template: str, values: dict[str, str]) -> dict[str, str]:
-        """English casing: a field that opens the sentence starts with a capital, one inside it does not."""
-        if self.language != "en":
-            return values
-        out = dict(values)
-        for key in _EN_LOWER_FIELDS:
-            v = out.get(key)
-            if not v:
-                continue
-            if template.startswith("{" + key + "}"):
-                out[key] = v[:1].upper() + v[1:]
-            elif v[:1].isupper() and not v[1:2].isupper() and not v.startswith("I "):
-                out[key] = v[:1].lower() + v[1:]
+        Template sentences were checked as they were made; an LLM segment was written ahead (maybe before a price
+        or stock change), so each of its sentences is checked again against today's facts and remembered as said.
+        """
+        if seg.source == "llm":
+            p = next(q for q in self.products if q.id == seg.product_id)
+            kept = [s for s in seg.sentences if self._passes(p, s)]
+            for s in kept:
+                self._said(s)
+            if not kept:
+                return None
+            seg = seg.model_copy(update={"sentences": kept})
+        return seg if seg.sentences else None
+
+    def _render(self, p: SpeakableProduct, pool: str, values: dict[str, str]) -> list[str]:
+        values = {"host": self.brief.room.host_name, **product_fields(p, self.language), **values}
+        out: list[str] = []
+        for s in self.wording.sentences(pool, values, self.elapsed_s, self.clock.daypart(self.elapsed_s)):
+            if self._passes(p, s):
+                self._said(s)
+                out.append(s)
         return out
 
+    def _said(self, sentence: str) -> None:
+        self.wording.said(sentence, self.elapsed_s)
+        self.elapsed_s += estimate_seconds(sentence, self.language)
+
     def _passes(self, p: SpeakableProduct, sentence: str) -> bool:
-        # Last gate before the air: brief text was linted already, but a template can combine with it badly.
-        problems = [f"{f.category}: {f.text}" for f in lint(sentence)]
-        problems += [f"number not in brief: {n.text}" for n in self.guards[p.id].unsupported(sentence)]
+        # Last gate before the air: brief text was checked already, but a template can combine with it badly.
+        problems = self.guards.problems(sentence, p.id)
         if problems:
             self.rejected.append(sentence)
-            log.warning("left out %r: %s", sentence, "; ".join(problems))
+            log.warning("left out %r: %s", sentence, "; ".join(str(x) for x in problems))
         return not problems
 

@@ -1,12 +1,17 @@
-"""How long a sentence takes to say, and splitting sentences that are too long for one breath.
+"""How long a sentence takes to say, splitting sentences that are too long for one breath, and the show's clock.
 
 Reply latency depends on sentence length: the session can only cut in at a sentence boundary, so every script line
 should be at most ``MAX_SENTENCE_S`` of speech. Rates are typical live-selling pace, not TTS measurements.
+The planner adds up these estimates to know the clock time of each line (``ShowClock``): a show that starts at
+23:50 says 晚上好 for ten minutes and then speaks to the night owls.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 
 ZH_SYLLABLES_PER_S = 4.5   # Mandarin live-selling pace: 4-5 characters a second
 EN_WORDS_PER_S = 2.8       # about 170 words a minute, a brisk selling pace
@@ -68,3 +73,37 @@ def split_long(text: str, language: str, max_s: float = MAX_SENTENCE_S) -> list[
     tail = "".join(parts[best:]) if language == "zh" else " ".join(parts[best:])
     tail = tail[:1].upper() + tail[1:] if language == "en" else tail
     return split_long(_end(head, language), language, max_s) + split_long(tail, language, max_s)
+
+
+class Daypart(StrEnum):
+    MORNING = "morning"      # 05:00-11:00 早上
+    NOON = "noon"            # 11:00-13:00 中午
+    AFTERNOON = "afternoon"  # 13:00-18:00 下午
+    EVENING = "evening"      # 18:00-23:00 晚上
+    NIGHT = "night"          # 23:00-05:00 深夜
+
+
+def daypart_of(hour: int) -> Daypart:
+    if 5 <= hour < 11:
+        return Daypart.MORNING
+    if 11 <= hour < 13:
+        return Daypart.NOON
+    if 13 <= hour < 18:
+        return Daypart.AFTERNOON
+    if 18 <= hour < 23:
+        return Daypart.EVENING
+    return Daypart.NIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class ShowClock:
+    """Clock time of the show: ``start`` (None when unknown: no line then speaks of the time of day)."""
+
+    start: datetime | None = None
+
+    def at(self, elapsed_s: float) -> datetime | None:
+        return None if self.start is None else self.start + timedelta(seconds=elapsed_s)
+
+    def daypart(self, elapsed_s: float) -> Daypart | None:
+        now = self.at(elapsed_s)
+        return None if now is None else daypart_of(now.hour)
