@@ -135,3 +135,23 @@ def test_the_reply_guard_speaks_the_claim_guards_reasons() -> None:
     assert guard.ok("今天99元", "cup-01")
     (reason,) = guard.problems("今天只要48元", "cup-01")
     assert "price" in reason and "48元" in reason
+
+
+SOLD_OUT_ROOM = parse_brief({"language": "zh", "products": [
+    {"id": "cup", "name": "保温杯", "price": 99, "stock": 80, "link": 3},
+    {"id": "sleeve", "name": "杯套", "price": 19, "stock": 0}]})
+
+
+@pytest.mark.parametrize(("text", "product_id", "ok"), [
+    ("杯套已经售罄了", "sleeve", True),        # stock 0: sold out is the truth
+    ("保温杯已经售罄了", "cup", False),         # stock 80: it is not
+    ("This one is out of stock", "cup", False),
+    ("卖完就没有了", "cup", False),            # scarcity still needs the real stock next to it
+    ("谢谢小王送的礼物", "cup", True),          # a viewer's gift is not the shop's promotion
+    ("新的一天，来看看保温杯", "cup", True),     # talk about time, not a claim
+    ("一天就到", "cup", False),                # a delivery time the brief does not give
+    ("隔天就到", "cup", False),
+    ("今天免费送", "cup", False),              # free: a price of 0
+])
+def test_sold_out_gifts_and_time_talk_are_read_for_what_they_claim(text: str, product_id: str, ok: bool) -> None:
+    assert ClaimGuard(SOLD_OUT_ROOM).ok(text, product_id) is ok

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from streamer.brief import Brief, Product, load_brief
+from streamer.claims import ClaimGuard, numbers_in
 from streamer.compliance import lint, rewrite
-from streamer.facts import FactGuard, numbers_in
 from streamer.planner import RoomPulse, Rundown, Show, TemplatePlanner, plan, plan_hours, script_lines
 from streamer.planner.timing import MAX_SENTENCE_S, estimate_seconds
 
@@ -128,10 +128,9 @@ def test_nothing_said_breaks_the_compliance_lint(path: Path) -> None:
 
 
 @briefs
-def test_every_number_said_is_in_the_brief_for_that_product(path: Path) -> None:
-    brief = brief_of(path)
-    guards = {p.id: FactGuard(brief, p.id) for p in brief.products}
-    bad = [(line.text, guards[line.product_id].unsupported(line.text)) for line in rundown_of(path).lines()]
+def test_every_claim_said_is_grounded_in_the_brief_for_that_product(path: Path) -> None:
+    guard = ClaimGuard(brief_of(path))
+    bad = [(line.text, guard.ungrounded(line.text, line.product_id)) for line in rundown_of(path).lines()]
     assert [b for b in bad if b[1]] == []
 
 

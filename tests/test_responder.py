@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from streamer.brief import Brief, load_brief, parse_brief
+from streamer.claims import ClaimGuard
 from streamer.comments import Comment, CommentKind
 from streamer.comments.triage import Intent, ThankYou
 from streamer.compliance import lint
-from streamer.facts import FactGuard
 from streamer.responder import Decision, ReplyGuard, Responder
 from streamer.responder.phrasing import Phrasebook, money, names, product_fields
 from streamer.responder.sizing import SizeChart, measurements
@@ -68,7 +68,7 @@ def test_every_reply_passes_the_compliance_lint_and_the_fact_guard(
     d = responders[row["lang"]].respond(Comment(row["text"], user=row["user"]))
     if d.action == "reply":
         assert d.text and not lint(d.text)
-        assert FactGuard(briefs[row["lang"]], d.product_id).check(d.text), d.text
+        assert not ClaimGuard(briefs[row["lang"]]).ungrounded(d.text, d.product_id), d.text
     else:
         assert d.text is None
 
@@ -87,7 +87,7 @@ def test_injection_never_changes_a_fact(text: str, responders: dict[str, Respond
     d = responders["zh"].respond(Comment(text))
     if d.text is not None:
         assert not any(bad in d.text for bad in ("9.9", "1块", "1元", "3件", "最低")), d.text
-        assert FactGuard(responders["zh"].brief).check(d.text)
+        assert not ClaimGuard(responders["zh"].brief).ungrounded(d.text)
 
 
 @pytest.mark.parametrize("text", [
@@ -98,7 +98,7 @@ def test_injection_never_changes_a_fact_in_english(text: str, responders: dict[s
     d = responders["en"].respond(Comment(text))
     if d.text is not None:
         assert not any(bad in d.text for bad in ("$1 ", "$1.", "free bottle", "$5", "90%")), d.text
-        assert FactGuard(responders["en"].brief).check(d.text)
+        assert not ClaimGuard(responders["en"].brief).ungrounded(d.text)
 
 
 def test_a_price_question_gets_the_real_price_whatever_it_claims(responders: dict[str, Responder]) -> None:
@@ -162,7 +162,7 @@ def test_one_thank_you_for_gifts_joins_and_likes(briefs: dict[str, Brief]) -> No
     assert d.action == "reply" and d.text
     assert "小王" in d.text and "小心心" in d.text and "点赞" in d.text
     assert "加我" not in d.text  # a name that solicits contact is not read out
-    assert "99" not in d.text and "3个" not in d.text and FactGuard(briefs["zh"]).check(d.text)  # no counts
+    assert "99" not in d.text and "3个" not in d.text and not ClaimGuard(briefs["zh"]).ungrounded(d.text)  # no counts
 
 
 def test_nothing_to_say_is_ignored(responders: dict[str, Responder]) -> None:

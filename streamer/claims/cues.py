@@ -57,7 +57,7 @@ STOCK_AFTER = _re(r"^\s*(?:units?|pieces?|pcs|items?)?\s*(?:left\b|in stock|rema
 PROMO_CUE = _re(r"送|赠|前\s*[\d一二两三四五六七八九十百千]+\s*[单名位个]|买\s*[\d一二两三四五]|第\s*[二三\d]\s*件|"
                 r"[两二三]\s*[件条盒瓶支]|满\s*[\d一二三四五六七八九十百千]|立减|满减|加购|凑单|赠品|\bfree\b|\bgift|"
                 r"\bbonus\b|\bfirst\s+\d+|with every order|\bsecond\b|\bbuy\s+(?:\d|one|two)|bundle|half price")
-SHIPPING_CUE = _re(r"发货|发出|到货|送达|寄出|揽收|配送|物流|快递|运费|邮费|包邮|顺丰|次日达|当日达|\bships?\b|shipping|"
+SHIPPING_CUE = _re(r"发货|发出|到货|送达|送到|(?:就|能|就能|可以)到(?!手)|寄出|揽收|配送|物流|快递|运费|邮费|包邮|顺丰|次日达|当日达|\bships?\b|shipping|"
                    r"shipped|deliver(?:y|ed|s)?\b|arrives?\b|dispatch|postage|flat rate|courier")
 MONEY_SHIPPING_BEFORE = _re(r"(?:运费|邮费|满|\bover\b|\babove\b|orders? over|shipping (?:is|costs?))\s*\$?$")
 MONEY_SHIPPING_AFTER = _re(r"^\s*(?:flat rate|运费|邮费|shipping|postage)")  # not 包邮: 99元包邮 is a price
@@ -102,13 +102,15 @@ PROMO_TAGS = _tagged(
     (r"半价|half[- ]price|half off", "half_price"),
     (r"满减|满\s*[\d一二三四五六七八九十百千]+\s*[元块]?\s*减", "spend_and_save"),
 )
-GIFT_ZH = re.compile(r"(?:赠品(?:是|为)?|加赠|附赠|赠送|再送|还送|另送|额外送|免费送|送|赠)(?!货|达|到|给|人|礼|出|去|走)"
+GIFT_ZH = re.compile(r"(?:赠品(?:是|为)?|加赠|附赠|赠送|再送|还送|另送|额外送|免费送|送|赠)(?!货|达|到|给|人|礼|出|去|走|的|来)"
                      r"\s*(?:大家|你们|各位)?\s*(?:[\d一二两三四五六七八九十]+\s*[个只份张包盒件条瓶支把套片袋双对])?"
                      r"(?P<item>(?![一二两三四五六七八九十])[\u4e00-\u9fffA-Za-z]{1,10})")
 GIFT_EN = _re(r"(?:(?<!-)\bfree\b|\bbonus\b|\bcomplimentary\b)\s+(?!shipping|delivery|returns?|over|above|of|to|for|on|with|"
               r"and|or|today|now|gift with|\d)(?P<item>[a-z][a-z-]*(?:\s+(?!with\b|for\b|on\b|when\b|if\b|in\b|to\b|"
               r"and\b|today\b|now\b)[a-z][a-z-]*){0,3})|\b(?:mystery|surprise|bonus|free) gift\b(?P<gift>)")
-SCARCITY = _re(r"仅剩(?!\s*[\d一二两三四五六七八九十])|只剩(?!\s*[\d一二两三四五六七八九十])|快抢光|抢光了|售罄|库存紧张|"
+# sold out: true exactly when the brief says stock 0
+SOLD_OUT = _re(r"售罄|抢光了|卖光了|卖完了|已经?卖完(?!就)|断货|没货了|\bsold out\b|out of stock")
+SCARCITY = _re(r"仅剩(?!\s*[\d一二两三四五六七八九十])|只剩(?!\s*[\d一二两三四五六七八九十])|快抢光|库存紧张|"
                r"库存不多|数量有限|限量(?!\s*\d)|最后几[件个份单]|手慢无|卖完就没有|拍完为止|先到先得|"
                r"selling fast|almost gone|running (?:out|low)|limited (?:stock|quantit(?:y|ies))|\bfew left\b|"
                r"while (?:supplies|stocks?) last|once they'?re gone|won'?t last|last chance|going fast")

@@ -6,6 +6,7 @@ Each kind is grounded only by the brief field of its kind, for that product, wit
 - a reference price (原价, was) only by ``list_price``; a discount by the saving ``list_price - price`` (as money or
   percent, ±1 point) or by money/percent in ``promotions``;
 - stock by ``stock``; a scarcity phrase (仅剩, almost gone) only in a sentence that also states the real stock;
+  sold out (售罄, out of stock) only when ``stock`` is 0;
 - shipping promises (tags such as ``free_shipping``, numbers such as 48 hours) by ``shipping`` or ``promotions``;
   gifts and offers by ``promotions`` (the gift named must be the one the promotion names); guarantees by
   ``after_sales``;
@@ -139,6 +140,8 @@ class Grounds:
 
     def _stock(self, c: Claim) -> str | None:
         stock = self.product.stock
+        if "sold_out" in c.tags:
+            return None if stock == 0 else f"{c.text!r}: the brief's stock is not 0"
         if c.value is None:
             return f"scarcity {c.text!r} without the real stock"
         if stock is not None and _close(c.value, stock):

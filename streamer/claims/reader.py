@@ -108,6 +108,8 @@ class ClaimReader:
                 out.append(Claim(K.PROMOTION, m.start(), m.end(), m.group(0), item=item))
         out += [Claim(K.STOCK, m.start(), m.end(), m.group(0), tags=frozenset({"scarcity"}))
                 for m in cues.SCARCITY.finditer(text)]
+        out += [Claim(K.STOCK, m.start(), m.end(), m.group(0), tags=frozenset({"sold_out"}))
+                for m in cues.SOLD_OUT.finditer(text)]
         out += [Claim(K.PRICE, m.start(), m.end(), m.group(0), 0.0, MONEY) for m in cues.FREE.finditer(text)]
         currency = {"dollar": "$", "buck": "$", "pound": "GBP", "euro": "EUR"}
         out += [Claim(K.PRICE, m.start(), m.end(), m.group(0), 1.0, MONEY, currency[m.group(0).split()[-1].lower()],
@@ -172,6 +174,8 @@ class ClaimReader:
         counted = kind is K.STOCK and bool(u.unit or cues.STOCK_AFTER.search(after))
         if spelled and n.value == 1 and u.unit not in MEASURES and not counted:
             return None  # 一款, 一共, 一个杯套, one of: an article, not a quantity (仅剩一件, only one left are)
+        if spelled and n.value == 1 and u.unit in _TIME and kind is K.NUMBER:
+            return None  # 新的一天, 忙了一年, one day: talk about time; 一天就到 is read as shipping, not here
         value: float = n.value
         unit = "link" if cues.LINK_BEFORE.search(before) else u.unit
         if unit == "zhe":  # 8折 pays 80 %: 20 % off; 75折 (七五折) is 7.5折

@@ -13,7 +13,7 @@ from .prepare import SpeakableProduct, money
 from .rundown import SegmentKind
 
 KINDS = [k.value for k in SegmentKind if k not in (SegmentKind.WELCOME, SegmentKind.TRANSITION,
-                                                   SegmentKind.RECAP)]
+                                                   SegmentKind.RECAP, SegmentKind.SOLD_OUT)]
 ZH_MAX_CHARS = 24
 EN_MAX_WORDS = 15
 
