@@ -68,6 +68,11 @@ class CommentHandler:
             self._thanks_refs.append(ref)
         self._wake.set()
 
+    def update_brief(self, brief: Brief, responder: Responder | LLMResponder) -> None:
+        """New facts (the same products): the next reply is decided and worded by ``responder``; comments waiting
+        in triage stay there."""
+        self.brief, self.responder = brief, responder
+
     def interrupt(self) -> None:
         """The operator silenced the host: a reply still streaming from the model stops (its call is cancelled)."""
         self._interrupts += 1

@@ -7,9 +7,10 @@ every output. Live sessions pace the ticker to a monotonic clock; file renders r
 wait for speech instead of filling with silence, so they are deterministic.
 
 Commands (call from the session's event loop): ``say``, ``interrupt``, ``switch_product``, ``pause_script``,
-``resume_script``, ``stop``. Events go to ``on_event`` as dicts with a ``type``:
-``speech_start`` / ``speech_end`` (text, source, media time, seconds played), ``speech_dropped`` (a reply or say
-line an interrupt flushed before it was said), ``product`` (product_id).
+``resume_script``, ``update_brief`` (new prices or stock from the next sentence), ``stop``. Events go to
+``on_event`` as dicts with a ``type``: ``speech_start`` / ``speech_end`` (text, source, media time, seconds
+played), ``speech_dropped`` (a reply or say line an interrupt or a brief update flushed before it was said),
+``product`` (product_id).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from .scene.state import FrameState
 from .sentences import sentences
 from .speech.playout import Played, Playout
 from .speech.speaker import Request, Speaker
+from .speech.utterance import Utterance
 from .tts.base import SAMPLE_RATE, TTS
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ class Session:
         self._encoder: Encoder | None = None
         self._speaker_task: asyncio.Task[None] | None = None
         self._reply_waiting_since: int | None = None  # sample at which a ready reply began to wait for a pause
+        self._stale: Utterance | None = None  # on air when the brief was updated: finishes, never said again
 
     # --- commands ------------------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -119,6 +122,24 @@ class Session:
             raise ConfigError(f"unknown product {product_id!r}; the brief has "
                               f"{', '.join(p.id for p in self.brief.products)}") from None
         self.speaker.seek_product(product_id)
+
+    def update_brief(self, brief: Brief, script: Iterator[ScriptLine], *, seek_product: str | None = None,
+                     keep: Callable[[str, str | None], bool] = lambda text, product_id: True) -> None:
+        """New facts (the same products) from the next sentence: the sentence on air finishes and is not said
+        again; the script goes on with ``script`` (at ``seek_product``'s block); queued replies and say lines
+        that ``keep(text, product_id)`` refuses are dropped (``speech_dropped``); the card shows the new facts
+        from the next frame (the scene caches cards by their content)."""
+        self.brief = brief
+        if self._product is not None:
+            self._product = brief.product(self._product.id)
+        self._stale = self._playout.current
+        for text in self.speaker.replace_script(script, seek_product=seek_product, keep=keep):
+            self._emit({"type": "speech_dropped", "text": text})
+
+    @property
+    def product(self) -> Product | None:
+        """The product on screen."""
+        return self._product
 
     def pause_script(self) -> None:
         self.speaker.pause()
@@ -170,7 +191,8 @@ class Session:
             elif self._reply_can_cut_in(start):
                 cut = self._playout.current
                 self._playout.interrupt(start, breath=False)
-                self.speaker.say_again(cut)  # type: ignore[arg-type]
+                if cut is not self._stale:  # a sentence from before a brief update is not said again
+                    self.speaker.say_again(cut)  # type: ignore[arg-type]
             await self._maybe_begin_utterance(start)
             pcm, speaking = self._playout.take(start, self.clock.samples_in_frame(k))
             state = FrameState(k, self.clock.frame_time(k), speaking, self._product)

@@ -5,6 +5,7 @@ all come through here, so they share defaults and the same responder.
     assembly = assemble(brief, settings, on_event=print)
     await assembly.run()                # the session, and the replies task answering comments
     assembly.replies.offer(ref, {...})  # viewer comments (API, /ws; comment sources plug in here)
+    await assembly.update_brief(new)    # new prices, stock or promotions, said and shown from the next sentence
 
 What is built: the script (planner), the voice (TTS), the scene renderer with its avatar, the outputs, the encoder
 settings, the responder (offline, or an LLM responder with its circuit breaker when ``llm`` configures a backend:
@@ -28,7 +29,7 @@ from .llm import LLMConfig, create_chat
 from .llm.breaker import CircuitBreaker
 from .media.encoder import VideoSettings
 from .media.outputs import open_output
-from .planner import script_lines
+from .planner import Show, script_lines
 from .replies import CommentHandler
 from .responder import Responder
 from .responder.llm import LLMResponder
@@ -106,6 +107,8 @@ class Assembly:
     session: Session
     responder: Responder | LLMResponder
     replies: CommentHandler
+    script: Show
+    seed: int = 0
 
     async def run(self) -> SessionStats:
         """Run the session to its end, answering comments meanwhile."""
@@ -121,6 +124,36 @@ class Assembly:
         """Why an operator line must not be said (the reply guard, for the product on screen); empty: it may."""
         offline = self.responder.offline if isinstance(self.responder, LLMResponder) else self.responder
         return offline.guard.problems(text, offline.current.id if offline.current else None)
+
+    async def update_brief(self, brief: Brief) -> None:
+        """Go on with ``brief``'s selling facts (prices, stock, promotions: the same products) from the next
+        sentence: the sentence on air finishes; queued script sentences are dropped and the script goes on from
+        the planner following the new brief, at the product on screen (unless it is now sold out and others are
+        on sale: the planner then leaves it out, and so does the script); queued replies the new facts no longer
+        back are dropped; the card shows the new facts from the next frame; replies come from a responder built
+        from the new brief (an LLM responder keeps its model and breaker)."""
+        if [p.id for p in brief.products] != [p.id for p in self.session.brief.products]:
+            raise ConfigError("update_brief changes facts, not products: the product ids must stay the same")
+        offline = await asyncio.to_thread(self._prepare, brief)
+        on_screen = self.session.product  # after the wait: the product may have changed meanwhile
+        offline.set_current_product(on_screen.id if on_screen else None)
+        seek = None
+        if on_screen is not None:
+            now = brief.product(on_screen.id)
+            seek = now.id if now.stock != 0 or all(p.stock == 0 for p in brief.products) else None
+        self.script = Show(self.script.planner)
+        self.session.update_brief(brief, self.script, seek_product=seek, keep=offline.guard.ok)
+        if isinstance(self.responder, LLMResponder):
+            self.responder.brief, self.responder.offline = brief, offline  # streamed replies check with it
+        else:
+            self.responder = offline
+        self.replies.update_brief(brief, self.responder)
+
+    def _prepare(self, brief: Brief) -> Responder:
+        """The slow part, off the event loop: the new facts checked once for the planner and for the replies. The
+        script now playing is replaced afterwards, so lines it makes meanwhile are never said."""
+        self.script.planner.update(brief)
+        return Responder(brief, seed=self.seed)
 
     def llm_health(self) -> dict[str, object]:
         if isinstance(self.responder, LLMResponder):
@@ -152,11 +185,12 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
         if on_event is not None:
             on_event(e)
 
-    session = Session(brief, script_lines(brief, seed=settings.seed), tts, renderer, outputs, settings.video(),
+    script = script_lines(brief, seed=settings.seed)
+    session = Session(brief, script, tts, renderer, outputs, settings.video(),
                       realtime=settings.realtime or any(o.live for o in outputs), duration_s=settings.duration_s,
                       on_event=event, taps=list(taps))
     replies = CommentHandler(brief, lambda text: session.say(text, source="reply"), emit, responder)
     if settings.product_id is not None:
         session.switch_product(settings.product_id)
     replies.on_event({"type": "product", "product_id": session.health()["product_id"]})
-    return Assembly(session, responder, replies)
+    return Assembly(session, responder, replies, script, settings.seed)

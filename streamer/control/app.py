@@ -3,7 +3,8 @@
     app = create_app(ServiceSettings(db_url="sqlite:///streamer.db"))   # what `streamer serve` runs
 
 Errors map to status codes here, once: an invalid brief is 422 with the field path, a stream that does not exist
-is 404, a command the stream cannot take is 409 (422 for an unknown product), capacity is 429.
+is 404, a command the stream cannot take is 409 (422 for an unknown product), capacity is 429; an `update_product`
+for a product the brief does not have is 404, one that would break the brief's rules 422 naming the field.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .api import preview, schedules, streams, system, tokens, ws
 from .backend import CommandError
 from .config import ServiceSettings
 from .controller import NotFound
+from .product_update import InvalidUpdate, UnknownProduct
 from .services import Services
 
 PANEL_DIR = Path(__file__).with_name("panel")
@@ -71,6 +73,14 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     @app.exception_handler(NotFound)
     async def _not_found(_: Request, e: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(e)}, status_code=404)
+
+    @app.exception_handler(UnknownProduct)
+    async def _unknown_product(_: Request, e: UnknownProduct) -> JSONResponse:
+        return JSONResponse({"detail": e.args[0]}, status_code=404)
+
+    @app.exception_handler(InvalidUpdate)
+    async def _invalid_update(_: Request, e: InvalidUpdate) -> JSONResponse:
+        return JSONResponse({"detail": e.problems}, status_code=422)
 
     @app.exception_handler(CommandError)
     async def _command(_: Request, e: CommandError) -> JSONResponse:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,8 +19,10 @@ from typing import Any
 from ..brief import parse_brief
 from .backend import RUNNING_STATES, CommandError, StreamBackend
 from .config import ServiceSettings
+from .product_update import changed_facts, check_promotions, updated_brief
+from .recorder import ops_for
 from .scheduler.windows import open_window
-from .schemas import StreamSettings
+from .schemas import StreamSettings, UpdateProduct
 from .storage import Store, Stream
 from .supervisor.protocol import WorkerSpec
 
@@ -106,6 +109,9 @@ class Controller:
 
     async def command(self, stream_id: str, command: dict[str, Any]) -> str | None:
         """Send a session command; returns the comment ref for ``comment`` commands."""
+        if command["type"] == "update_product":
+            await self.update_product(stream_id, command)
+            return None
         stream = await self._stream(stream_id)
         if command["type"] == "switch_product":
             ids = [p.id for p in parse_brief(stream.brief).products]
@@ -118,6 +124,28 @@ class Controller:
             command = {**command, "ref": ref}
         await self.backend.command(stream_id, command)
         return ref
+
+    async def update_product(self, stream_id: str, command: dict[str, Any]) -> None:
+        """Change a product's selling facts: checked against the stored brief (`UnknownProduct`, `InvalidUpdate`),
+        applied by the running session (which records it in the transcript) and then stored. A stream that is not
+        on air only gets the stored brief and the transcript note. One update per stream at a time: each starts
+        from the brief the last one stored."""
+        change = UpdateProduct.model_validate({k: v for k, v in command.items() if k != "by"})
+        async with self._lock(stream_id):
+            stream = await self._stream(stream_id)
+            data, brief = updated_brief(stream.brief, change)
+            check_promotions(brief, change)
+            old = parse_brief(stream.brief).product(change.product_id)
+            state = self.backend.state(stream_id)
+            if state in RUNNING_STATES:  # a restarting stream's backend keeps it for the restart
+                await self.backend.command(stream_id, command)
+            await asyncio.to_thread(self.store.update_stream, stream_id, brief=data)
+            if state not in ("starting", "live"):  # no session to record it: write the note here
+                changes = changed_facts(old, brief.product(change.product_id))
+                event = {"type": "product_update", "stream": stream_id, "run": None, "at": time.time(),
+                         "product_id": change.product_id, "changes": changes, "by": command.get("by")}
+                await asyncio.to_thread(self.store.write_batch, ops_for(event))
+            log.info("stream %s: %s", stream_id, change.changes())
 
     async def resume(self) -> list[str]:
         """At service start: close the runs a killed service left open and restart what was manually live."""

@@ -1,6 +1,6 @@
-"""The recorder: turns bus events into rows. Transcript lines (every sentence said, for compliance, and a note for
-every operator override of the reply guard), comments and their decisions, the checkpoint (product, recent lines)
-and the run history (first frame, restarts, failures).
+"""The recorder: turns bus events into rows. Transcript lines (every sentence said, for compliance, a note for
+every operator override of the reply guard and one for every change of a product's facts), comments and their
+decisions, the checkpoint (product, recent lines) and the run history (first frame, restarts, failures).
 
 Events are written in batches from a worker thread: a burst of events costs one transaction, and the event loop
 never waits on the database.
@@ -14,11 +14,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .bus import Event, EventBus
+from .product_update import update_note
 from .storage import Store
 
 log = logging.getLogger(__name__)
 
-RECORDED = ("speech_end", "comment", "decision", "product", "state", "override")
+RECORDED = ("speech_end", "comment", "decision", "product", "state", "override", "product_update")
 BATCH_MAX = 200
 Op = tuple[str, dict[str, Any]]
 
@@ -46,6 +47,12 @@ def ops_for(event: Event) -> list[Op]:
         return [("transcript", {"stream_id": stream, "run_id": run, "said_at": at, "media_t": 0.0, "played_s": 0.0,
                                 "complete": True, "source": "override", "product_id": event.get("product_id"),
                                 "text": note})]
+    if kind == "product_update":
+        # a note row (source "update"): which facts changed, from what to what, and who changed them
+        text = update_note(event.get("product_id", ""), event.get("changes") or {}, event.get("by"))
+        return [("transcript", {"stream_id": stream, "run_id": run, "said_at": at, "media_t": event.get("t", 0.0),
+                                "played_s": 0.0, "complete": True, "source": "update",
+                                "product_id": event.get("product_id"), "text": text})]
     if kind == "comment":
         return [("comment", {"stream_id": stream, "run_id": run, "received_at": at, "ref": event["ref"],
                              "platform": event.get("platform", "api"), "user": event.get("user", ""),

@@ -237,9 +237,56 @@ class InjectComment(BaseModel):
         return self
 
 
-Command = Annotated[Say | Interrupt | SwitchProduct | PauseScript | ResumeScript | InjectComment,
+PRODUCT_FACTS = ("price", "list_price", "stock", "promotions")  # what `update_product` may change
+
+
+class UpdateProduct(BaseModel):
+    """New selling facts for one product of a stream: from the next sentence the card, the script and the replies
+    use them; the stored brief is updated (a restart or a resumed run keeps them) and the transcript records who
+    changed what. Fields left out stay as they are; ``list_price`` or ``stock`` sent as null are cleared. The
+    result must still be a valid brief (a ``list_price`` below the ``price`` is refused, naming the field), and
+    new promotions pass the same claim check as the brief's. Operator and admin only: it edits the brief."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["update_product"]
+    product_id: str = Field(min_length=1, max_length=100)
+    price: float | None = Field(default=None, description="today's selling price")
+    list_price: float | None = Field(default=None, description="the crossed-out regular price; null: none")
+    stock: int | None = Field(default=None, description="units available; 0: sold out; null: not said")
+    promotions: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        default=None, max_length=20, description="the offers, replacing the old list; [] removes them all")
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> UpdateProduct:
+        if not self.changes():
+            raise ValueError(f"give at least one of {', '.join(PRODUCT_FACTS)}")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The facts this update sets (a field sent as null included: it clears the fact)."""
+        return {k: getattr(self, k) for k in PRODUCT_FACTS if k in self.model_fields_set}
+
+    def patched(self, brief: Mapping[str, Any]) -> dict[str, Any]:
+        """``brief`` (plain data, as stored) with the changes applied, not yet validated. KeyError: no such
+        product."""
+        products = list(brief.get("products") or [])
+        for i, product in enumerate(products):
+            if isinstance(product, Mapping) and product.get("id") == self.product_id:
+                updated = {**product, **self.changes()}
+                products[i] = {k: v for k, v in updated.items() if not (k in PRODUCT_FACTS and v is None)}
+                return {**brief, "products": products}
+        raise KeyError(self.product_id)
+
+    def wire(self) -> dict[str, Any]:
+        """The command as it travels (to the worker, over the pipe): only the fields that were sent, so a null
+        that clears a fact stays apart from a field left out."""
+        return self.model_dump(exclude_unset=True) | {"type": self.type}
+
+
+Command = Annotated[Say | Interrupt | SwitchProduct | PauseScript | ResumeScript | InjectComment | UpdateProduct,
                     Field(discriminator="type")]
-SESSION_COMMANDS = ("say", "interrupt", "switch_product", "pause_script", "resume_script", "comment")
+SESSION_COMMANDS = ("say", "interrupt", "switch_product", "pause_script", "resume_script", "comment",
+                    "update_product")
 
 
 class CommandResult(BaseModel):

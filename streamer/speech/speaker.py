@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,6 +58,8 @@ class Speaker:
         self._synth_request: Request | None = None
         self.paused = False
         self._script_done = False
+        self._script_epoch = 0  # bumped when the script is replaced
+        self._discard: Request | None = None  # a reply dropped while it was being voiced
         self.failures = 0
         self.reply_ready_s: deque[float] = deque(maxlen=200)  # request -> audio ready, for replies and say lines
 
@@ -114,6 +116,43 @@ class Speaker:
             self._script_back.appendleft(first)
         self._wake.set()
 
+    def replace_script(self, script: Iterator[ScriptLine], *, seek_product: str | None = None,
+                       keep: Callable[[str, str | None], bool] = lambda text, product_id: True) -> list[str]:
+        """Go on with ``script`` (at ``seek_product``'s block) from the next sentence: every line of the old
+        script not yet on air is dropped, ready or being voiced, and so is every queued reply or say line that
+        ``keep(text, product_id)`` refuses. Returns the texts of the replies and say lines dropped."""
+        self._script_epoch += 1  # a line of the old script that finishes synthesis after this is discarded
+        dropped: list[str] = []
+        if self._synth is not None:
+            req = self._synth_request
+            if self._synth_is_script:
+                self._synth.cancel()
+            elif req is not None and not keep(req.text, req.product_id):
+                self._synth.cancel()
+                self._discard = req
+                dropped.append(req.text)
+        kept_requests: deque[Request] = deque(maxlen=MAX_PENDING_REQUESTS)
+        for r in self._requests:
+            if keep(r.text, r.product_id):
+                kept_requests.append(r)
+            else:
+                dropped.append(r.text)
+        kept_ready: list[Utterance] = []
+        for u in self._ready:
+            if u.source == "script":
+                continue
+            if keep(u.text, u.product_id):
+                kept_ready.append(u)
+            else:
+                dropped.append(u.text)
+        self._requests, self._ready = kept_requests, kept_ready
+        self._script_back.clear()
+        self._script, self._script_done = script, False
+        if seek_product is not None:
+            self.seek_product(seek_product)
+        self._wake.set()
+        return dropped
+
     # --- for the ticker ------------------------------------------------------------------------------------
     def take_ready(self) -> Utterance | None:
         if not self._ready:
@@ -164,14 +203,16 @@ class Speaker:
                 await self._wake.wait()
                 continue
             req, line = job
+            epoch = self._script_epoch
             self._synth_is_script = line is not None
             self._synth_request = req
             self._synth = asyncio.create_task(self._synthesize(req, line), name="speaker:tts")
             try:
                 utt = await self._synth
             except asyncio.CancelledError:
-                if line is not None:
+                if line is not None and epoch == self._script_epoch:
                     self._script_back.appendleft(line)
+                self._discard = None
                 if asyncio.current_task().cancelling():  # type: ignore[union-attr]
                     raise  # we are being shut down, not just pre-empted
                 continue
@@ -182,6 +223,9 @@ class Speaker:
                 continue
             finally:
                 self._synth = self._synth_request = None
+            if (line is not None and epoch != self._script_epoch) or req is self._discard:
+                self._discard = None
+                continue  # finished just as the script was replaced, or dropped then: never said
             if line is None:
                 self.reply_ready_s.append(time.monotonic() - req.created)
             self._ready.append(utt)

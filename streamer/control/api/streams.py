@@ -24,6 +24,7 @@ from ..schemas import (
     StreamSettings,
     StreamUpdate,
     TranscriptOut,
+    UpdateProduct,
 )
 from ..services import Services
 from .deps import services, stream_out, visible_stream
@@ -62,7 +63,12 @@ class Forbidden(Exception):
 
 def command_for(principal: Principal, command: Command) -> dict[str, Any]:
     """The command as the worker takes it: a forced ``say`` needs the operator or admin role and is signed with
-    the token's name, so the override recorded in the transcript says who made it. Raises `Forbidden`."""
+    the token's name, so the override recorded in the transcript says who made it; ``update_product`` edits the
+    brief, so it needs the roles that may edit streams, and is signed too. Raises `Forbidden`."""
+    if isinstance(command, UpdateProduct):
+        if not principal.can("manage"):
+            raise Forbidden(f"the {principal.role} role may not change a product's facts (operator or admin only)")
+        return {**command.wire(), "by": principal.name}
     body = command.model_dump()
     if body["type"] == "say" and body.get("force"):
         if principal.role not in FORCE_ROLES:
@@ -153,7 +159,9 @@ async def stop_stream(stream_id: str, svc: Svc, principal: Commander) -> StreamO
 @router.post("/{stream_id}/commands", response_model=CommandResult)
 async def send_command(stream_id: str, command: Annotated[Command, Body()], svc: Svc,
                        principal: Commander) -> CommandResult:
-    """A ``say`` the reply guard refuses is a 422 naming the reason; ``force`` (operator, admin) says it anyway."""
+    """A ``say`` the reply guard refuses is a 422 naming the reason; ``force`` (operator, admin) says it anyway.
+    ``update_product`` (operator, admin) also works on a stream that is not on air: it then edits the stored brief;
+    an unknown product is a 404, a change the brief rules refuse a 422 naming the field."""
     await run_in_threadpool(visible_stream, svc, principal, stream_id)
     try:
         body = command_for(principal, command)

@@ -20,6 +20,7 @@ from ... import __version__
 from ..auth import Principal, websocket_token
 from ..backend import CommandError
 from ..controller import NotFound
+from ..product_update import InvalidUpdate, UnknownProduct
 from ..schemas import SESSION_COMMANDS, Command
 from ..services import Services
 from .streams import Forbidden, command_for
@@ -33,7 +34,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 16
 CONTROL_TYPES = ("start", "stop", "subscribe", "ping")
 EVENT_TYPES = ("state", "speech_start", "speech_end", "speech_dropped", "comment", "decision", "reply", "product",
-               "override", "health")
+               "override", "product_update", "health")
 _COMMAND = TypeAdapter(Command)
 
 
@@ -155,6 +156,11 @@ class Connection:
             await self._safe_send({"type": "error", "id": msg_id, "code": e.code, "message": str(e)})
         except NotFound as e:
             await self._safe_send({"type": "error", "id": msg_id, "code": "not_found", "message": str(e)})
+        except UnknownProduct as e:
+            await self._safe_send({"type": "error", "id": msg_id, "code": "not_found", "message": e.args[0]})
+        except InvalidUpdate as e:
+            await self._safe_send({"type": "error", "id": msg_id, "code": "bad_message", "message": str(e),
+                                   "problems": e.problems})
         except CommandError as e:
             await self._safe_send({"type": "error", "id": msg_id, "code": "command_failed", "message": str(e)})
         except Exception as e:  # keep the connection: report, log

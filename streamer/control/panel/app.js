@@ -103,6 +103,7 @@ async function select(id) {
   $("#detail").hidden = false;
   $("#stream-name").textContent = s.name;
   $("#product-select").replaceChildren(...s.products.map((p) => el("option", { value: p.id }, `${p.name} (${p.id})`)));
+  $("#product-forms").replaceChildren(...(s.brief.products || []).map(productForm));
   $("#feed").replaceChildren();
   $("#captions").replaceChildren();
   $("#caption").textContent = "";
@@ -166,6 +167,7 @@ function onMessage(msg) {
     case "comment": addComment(msg); break;
     case "decision": addDecision(msg); break;
     case "product": $("#product-select").value = msg.product_id; break;
+    case "product_update": showProductFacts(msg.product_id, msg.changes); break;
     case "health": showHealth(msg); break;
     default: break;
   }
@@ -265,6 +267,55 @@ $("#comment-form").addEventListener("submit", async (e) => {
   const user = $("#comment-user").value.trim() || "viewer";
   if (text && await command({ type: "comment", text, user })) $("#comment-text").value = "";
 });
+
+// --- product facts -----------------------------------------------------------------------------------------
+// One form per product: price, list price, stock and promotions, sent as an update_product command (operators
+// and admins). The server checks the result as a brief and names the field that is wrong; an empty list price or
+// stock clears it.
+function productForm(p) {
+  const field = (name, value, step) => el("label", {}, el("span", { "data-i18n": name }, t(name)),
+    el("input", { name, type: "number", step, value: value ?? "" }));
+  const form = el("form", { class: "product-form", dataset: { id: p.id } },
+    el("strong", {}, `${p.name} (${p.id})`),
+    el("div", { class: "row" }, field("price", p.price, "any"), field("list_price", p.list_price, "any"),
+      field("stock", p.stock, "1")),
+    el("label", {}, el("span", { "data-i18n": "promotions" }, t("promotions")),
+      el("textarea", { name: "promotions", rows: "2", spellcheck: "false" }, (p.promotions || []).join("\n"))),
+    el("button", { type: "submit", "data-i18n": "update" }, t("update")),
+    el("p", { class: "ok", role: "status" }),
+    el("p", { class: "error", role: "alert" }));
+  form.addEventListener("submit", (e) => { e.preventDefault(); updateProduct(form, p.id); });
+  return form;
+}
+
+async function updateProduct(form, productId) {
+  const ok = form.querySelector(".ok");
+  const error = form.querySelector(".error");
+  ok.textContent = "";
+  showError(error, null);
+  const num = (v) => (v.trim() === "" ? null : Number(v));
+  const body = {
+    type: "update_product", product_id: productId, list_price: num(form.list_price.value),
+    stock: num(form.stock.value), promotions: form.promotions.value.split("\n").map((x) => x.trim()).filter(Boolean),
+  };
+  if (num(form.price.value) !== null) body.price = num(form.price.value);
+  try {
+    await api("POST", `/api/streams/${encodeURIComponent(state.selected)}/commands`, body);
+    ok.textContent = t("updated");
+  } catch (err) {
+    showError(error, err);
+  }
+}
+
+// Another operator (or an API client) changed a product: show the facts the stream now has.
+function showProductFacts(productId, changes) {
+  const form = $("#product-forms").querySelector(`form[data-id="${CSS.escape(productId)}"]`);
+  if (!form) return;
+  for (const [name, [, now]] of Object.entries(changes || {})) {
+    if (name === "promotions") form.promotions.value = (now || []).join("\n");
+    else if (form.elements[name]) form.elements[name].value = now ?? "";
+  }
+}
 
 // The stream's reply model; fields left empty come from the server's STREAMER_LLM_* settings.
 function llmSettings(f) {

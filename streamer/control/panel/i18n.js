@@ -21,6 +21,8 @@ const STRINGS = {
     llm_api_key: "API key", llm_first_s: "First sentence within (s)", force: "force",
     llm_state: "reply model", llm_fallbacks: "fallbacks",
     force_hint: "say it even if the reply guard refuses it; the override is recorded",
+    product_facts: "Products: price and stock", price: "Price", list_price: "List price (crossed out)",
+    stock: "Stock (0: sold out)", promotions: "Promotions (one per line)", update: "Update", updated: "Updated",
   },
   zh: {
     title: "数字人直播控制台", login: "登录", logout: "退出", token: "访问令牌", streams: "直播间",
@@ -43,6 +45,8 @@ const STRINGS = {
     llm_api_key: "API 密钥", llm_first_s: "首句时限（秒）", force: "强制",
     llm_state: "回复模型", llm_fallbacks: "次兜底",
     force_hint: "即使回复审核不通过也播出；强制记录会写入逐字稿",
+    product_facts: "商品价格与库存", price: "到手价", list_price: "划线价", stock: "库存（0 为售罄）",
+    promotions: "活动（每行一个）", update: "更新", updated: "已更新",
   },
 };
 

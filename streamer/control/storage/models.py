@@ -97,7 +97,7 @@ class TranscriptLine(Base):
     media_t: Mapped[float] = mapped_column(Float, default=0.0)  # stream time at the end, seconds
     played_s: Mapped[float] = mapped_column(Float, default=0.0)
     complete: Mapped[bool] = mapped_column(Boolean, default=True)  # False: interrupted; text is what was planned
-    source: Mapped[str] = mapped_column(String(16))  # script | reply | say
+    source: Mapped[str] = mapped_column(String(16))  # script | reply | say | override | update
     product_id: Mapped[str | None] = mapped_column(String(100), default=None)
     text: Mapped[str] = mapped_column(Text)
 

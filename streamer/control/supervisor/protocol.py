@@ -3,7 +3,7 @@
 Parent -> worker (tuples):  ("command", cmd_id, command_dict)  ·  ("stop",)
 Worker -> parent (tuples):  ("ready", info)            first frame encoded
                             ("event", event_dict)      speech_start / speech_end / product / comment / decision / reply /
-                                                       override (a forced say)
+                                                       override (a forced say) / product_update (new facts applied)
                             ("health", stats_dict)     once a second
                             ("preview", k, jpeg_bytes)  a downscaled frame, a few per second
                             ("ack", cmd_id, error|None) a command was applied (or why not)

@@ -18,7 +18,8 @@ from typing import Any
 from ..backend import RUNNING_STATES, CommandError
 from ..bus import EventBus
 from ..preview.hub import PreviewHub
-from ..schemas import StreamState
+from ..product_update import InvalidUpdate, UnknownProduct, updated_brief
+from ..schemas import StreamState, UpdateProduct
 from ..tasks import TaskGroup
 from .handle import WorkerHandle
 from .protocol import EXIT_FATAL, WorkerSpec
@@ -98,6 +99,9 @@ class Supervisor:
 
     async def command(self, stream_id: str, command: dict[str, Any]) -> None:
         w = self._workers.get(stream_id)
+        if command["type"] == "update_product" and w is not None and w.state == "restarting":
+            self._follow_update(w, command)  # no session now; the restart is built with the new facts
+            return
         if w is None or w.state not in ("starting", "live") or w.handle is None:
             state = w.state if w else "stopped"
             raise CommandError(f"stream {stream_id} is {state}; start it first")
@@ -116,6 +120,19 @@ class Supervisor:
             w.acks.pop(cmd_id, None)
         if error:
             raise CommandError(error, status=422)
+        if command["type"] == "update_product":
+            self._follow_update(w, command)
+
+    @staticmethod
+    def _follow_update(w: _Worker, command: dict[str, Any]) -> None:
+        """A worker that crashes later restarts from its spec: keep the spec's brief as the session has it."""
+        change = UpdateProduct.model_validate({k: v for k, v in command.items() if k != "by"})
+        try:
+            data, _ = updated_brief(w.spec.brief, change)
+        except (UnknownProduct, InvalidUpdate) as e:  # the session took it, so the spec's brief differs: say so
+            log.warning("stream %s: a restart would not keep %s (%s)", w.stream_id, change.changes(), e)
+            return
+        w.spec = w.spec.model_copy(update={"brief": data})
 
     def state(self, stream_id: str) -> StreamState:
         w = self._workers.get(stream_id)

@@ -18,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Coroutine
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -25,6 +26,8 @@ from ...brief import Brief, parse_brief
 from ...errors import StreamerError
 from ...session_builder import Assembly, SessionSettings, assemble
 from ...tts import SAMPLE_RATE
+from ..product_update import InvalidUpdate, UnknownProduct, changed_facts, updated_brief
+from ..schemas import UpdateProduct
 from .preview_tap import PreviewTap
 from .protocol import EXIT_FATAL, WorkerSpec
 
@@ -125,12 +128,19 @@ async def _serve(spec: WorkerSpec, conn: Connection, outbox: Outbox) -> None:
 
     assembly = build_assembly(spec, outbox, emit, ready)
     session = assembly.session
+    updates: set[asyncio.Task[None]] = set()
 
     def dispatch(msg: tuple) -> None:
         if msg[0] == "stop":
             session.stop()
             return
         _, cmd_id, command = msg
+        if command["type"] == "update_product":  # part of it runs off the loop: acked once it is applied
+            task = loop.create_task(_acked(outbox, cmd_id, _update_product(assembly, emit, command)),
+                                    name=f"worker:update_product:{cmd_id}")
+            updates.add(task)
+            task.add_done_callback(updates.discard)
+            return
         try:
             _apply(assembly, emit, cmd_id, command)
         except StreamerError as e:
@@ -145,8 +155,9 @@ async def _serve(spec: WorkerSpec, conn: Connection, outbox: Outbox) -> None:
     try:
         await assembly.run()
     finally:
-        health.cancel()
-        await asyncio.gather(health, return_exceptions=True)
+        for task in (health, *updates):
+            task.cancel()
+        await asyncio.gather(health, *updates, return_exceptions=True)
 
 
 def _apply(assembly: Assembly, emit: Any, cmd_id: int, command: dict[str, Any]) -> None:
@@ -180,6 +191,34 @@ def _say(assembly: Assembly, emit: Any, command: dict[str, Any]) -> None:
         log.warning("say forced by %s over: %s", command.get("by") or "?", "; ".join(problems))
         emit({"type": "override", "command": "say", "text": text, "problems": problems, "by": command.get("by")})
     assembly.session.say(text, urgent=bool(command.get("urgent")), source="say")
+
+
+async def _acked(outbox: Outbox, cmd_id: int, work: Coroutine[Any, Any, None]) -> None:
+    try:
+        await work
+    except StreamerError as e:
+        outbox.send(("ack", cmd_id, str(e)))
+    else:
+        outbox.send(("ack", cmd_id, None))
+
+
+async def _update_product(assembly: Assembly, emit: Any, command: dict[str, Any]) -> None:
+    """New facts for one product, applied to the brief the session runs on (the service checked the stored one;
+    they differ when the stored brief was edited since the start). From the next sentence the card, the script
+    and the replies use them; the ``product_update`` event comes right after, before any sentence planned from
+    them, and the recorder writes it into the transcript."""
+    change = UpdateProduct.model_validate({k: v for k, v in command.items() if k != "by"})
+    live = assembly.session.brief
+    try:
+        _, brief = updated_brief(live.model_dump(mode="json"), change)
+    except UnknownProduct as e:
+        raise StreamerError(f"update_product refused: {e.args[0]}") from None
+    except InvalidUpdate as e:
+        raise StreamerError(f"update_product refused: {e}") from None
+    changes = changed_facts(live.product(change.product_id), brief.product(change.product_id))
+    await assembly.update_brief(brief)
+    emit({"type": "product_update", "product_id": change.product_id, "changes": changes, "by": command.get("by"),
+          "t": assembly.session.stats.samples / SAMPLE_RATE})
 
 
 def _read_inbox(conn: Connection, loop: asyncio.AbstractEventLoop, dispatch: Any, stop: Any) -> None:
