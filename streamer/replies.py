@@ -7,6 +7,9 @@ voiced while the model still writes. At most one reply waits behind the one on a
 triage when the last reply has started playing (or was dropped, or after ``REPLY_WAIT_S``), so triage's ordering,
 not arrival order, still decides who is answered. The offline responder runs off the event loop.
 
+The room also feeds the script: ``observe`` (the planner's) hears of every viewer who joins, every gift and every
+question that got past the filters (``RoomPulse``), so the next product block welcomes, thanks and answers.
+
 Every comment gets exactly one ``decision`` event, carrying the ``ref`` its ``comment`` event had; for a streamed
 reply it comes when the reply is complete, with ``latency_ms`` measured to the first sentence handed to the voice.
 """
@@ -21,7 +24,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .brief import Brief
-from .comments import ThankYou, Triage, Triaged, parse_payload
+from .comments import Comment, CommentKind, Intent, ThankYou, Triage, Triaged, Verdict, parse_payload
+from .comments.triage import BUYING_INTENTS
+from .planner.room import RoomPulse
 from .responder import Decision, Responder
 from .responder.llm import LLMResponder
 
@@ -30,12 +35,15 @@ __all__ = ["REPLY_WAIT_S", "CommentHandler"]
 log = logging.getLogger(__name__)
 
 REPLY_WAIT_S = 30.0  # a reply not on air by then (TTS down) no longer holds the next one back
+ROOM_QUESTIONS = BUYING_INTENTS | {Intent.AFTER_SALES}  # what the script may bring an FAQ forward for
 
 
 class CommentHandler:
     def __init__(self, brief: Brief, say: Callable[[str], object], emit: Callable[[dict[str, Any]], None],
-                 responder: Responder | LLMResponder | None = None) -> None:
+                 responder: Responder | LLMResponder | None = None, *,
+                 observe: Callable[[RoomPulse], None] | None = None) -> None:
         self.brief = brief
+        self._observe = observe
         self.triage = Triage(brief)
         self.responder = responder or Responder(brief)
         self._say = say
@@ -59,6 +67,10 @@ class CommentHandler:
                     "platform": comment.platform, "kind": str(comment.kind),
                     **({"gift": comment.gift, "count": comment.count} if comment.gift else {})})
         verdict = self.triage.offer(comment)
+        if self._observe is not None:
+            pulse = room_pulse(comment, verdict)
+            if pulse:
+                self._observe(pulse)
         if verdict.outcome in ("blocked", "dropped"):
             self._decided(ref, str(verdict.intent), "block" if verdict.outcome == "blocked" else "ignore", "",
                           verdict.reason, time.monotonic())
@@ -168,3 +180,15 @@ class CommentHandler:
         self.last_latency_ms = latency_ms
         self._emit({"type": "decision", "ref": ref, "intent": intent, "action": action, "text": text,
                     "latency_ms": latency_ms, **({"reason": reason} if reason else {})})
+
+
+def room_pulse(comment: Comment, verdict: Verdict) -> RoomPulse:
+    """What one comment tells the script about the room: a viewer joined, a gift (by whom), a question asked.
+    Blocked and dropped comments tell it nothing."""
+    if comment.kind is CommentKind.ENTER:
+        return RoomPulse(joined=1)
+    if comment.kind is CommentKind.GIFT:
+        return RoomPulse(gifts=(comment.user,))
+    if verdict.outcome == "queued" and verdict.intent in ROOM_QUESTIONS:
+        return RoomPulse(questions=(comment.text,))
+    return RoomPulse()

@@ -10,6 +10,14 @@ all come through here, so they share defaults and the same responder.
 What is built: the script (planner), the voice (TTS), the scene renderer with its avatar, the outputs, the encoder
 settings, the responder (offline, or an LLM responder with its circuit breaker when ``llm`` configures a backend:
 `build_responder`), and the `CommentHandler` that takes comments to replies on air.
+
+The script knows the clock (``start``: lines for the time of day) and the room: the `CommentHandler` tells the
+planner who joined, who sent gifts and what was asked (`RoomPulse`), and the next product block reacts. With a
+remote model (``llm`` backend "openai") the planner is a `WriterPlanner`: a background task of the assembly
+("session:writer") writes fresh blocks ahead, each validated and checked again when said, with templates whenever
+none is ready, so the show never waits for the model. Each block written is an event (``block_written``) and
+``blocks`` hands earlier ones back (a served stream keeps them in its database). A local model (transformers)
+writes no blocks: it serves one request at a time, and replies must not queue behind a block.
 """
 
 from __future__ import annotations
@@ -19,17 +27,19 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .brief import Brief
 from .errors import ConfigError, StreamerError
-from .llm import LLMConfig, create_chat
+from .llm import ChatModel, LLMConfig, create_chat
 from .llm.breaker import CircuitBreaker
 from .media.encoder import VideoSettings
 from .media.outputs import open_output
-from .planner import Show, script_lines
+from .planner import Show, TemplatePlanner, WriterPlanner
+from .planner.writer import WrittenBlock
 from .replies import CommentHandler
 from .responder import Responder
 from .responder.llm import LLMResponder
@@ -70,6 +80,8 @@ class SessionSettings(BaseModel):
     duration_s: float | None = Field(default=None, gt=0)
     product_id: str | None = Field(default=None, description="start on this product (a checkpoint)")
     llm: LLMConfig = Field(default_factory=LLMConfig, description="the reply model; backend none: offline only")
+    start: datetime | None = Field(default=None, description="the show's clock time at its start, for lines about "
+                                   "the time of day; None: none (file renders stay the same every time)")
 
     @model_validator(mode="after")
     def _even_size(self) -> SessionSettings:
@@ -82,17 +94,26 @@ class SessionSettings(BaseModel):
         return VideoSettings(self.width, self.height, self.fps, bitrate, self.preset, self.encoder_threads)
 
 
+def _chat(llm: LLMConfig) -> ChatModel | None:
+    """The model ``llm`` names, or None. A bad LLM setting is logged, not fatal: the brief is enough to go on."""
+    try:
+        return create_chat(llm)
+    except (StreamerError, ValueError) as e:
+        log.error("LLM not available (%s); answering and planning from the brief offline", e)
+        return None
+
+
 def build_responder(brief: Brief, llm: LLMConfig, *, seed: int = 0,
                     product_id: str | None = None) -> Responder | LLMResponder:
     """The offline responder, or an LLM responder over it (with its circuit breaker) when ``llm`` names a backend.
 
     A bad LLM setting is logged, not fatal: replies then come from the brief offline."""
+    return _responder(brief, llm, _chat(llm), seed, product_id)
+
+
+def _responder(brief: Brief, llm: LLMConfig, chat: ChatModel | None, seed: int,
+               product_id: str | None) -> Responder | LLMResponder:
     offline = Responder(brief, seed=seed, product_id=product_id)
-    try:
-        chat = create_chat(llm)
-    except (StreamerError, ValueError) as e:
-        log.error("LLM responder not available (%s); answering from the brief offline", e)
-        return offline
     if chat is None:
         return offline
     breaker = CircuitBreaker(failures_to_open=llm.breaker_failures, cooldown_s=llm.breaker_cooldown_s)
@@ -111,14 +132,19 @@ class Assembly:
     seed: int = 0
 
     async def run(self) -> SessionStats:
-        """Run the session to its end, answering comments meanwhile."""
-        task = asyncio.create_task(self.replies.run(), name="session:replies")
+        """Run the session to its end, answering comments meanwhile (and writing blocks ahead, with a model)."""
+        tasks = [asyncio.create_task(self.replies.run(), name="session:replies")]
+        planner = self.script.planner
+        if isinstance(planner, WriterPlanner):
+            tasks.append(asyncio.create_task(planner.write_ahead(), name="session:writer"))
         try:
             return await self.session.run()
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     def check_line(self, text: str) -> list[str]:
         """Why an operator line must not be said (the reply guard, for the product on screen); empty: it may."""
@@ -128,8 +154,8 @@ class Assembly:
     async def update_brief(self, brief: Brief) -> None:
         """Go on with ``brief``'s selling facts (prices, stock, promotions: the same products) from the next
         sentence: the sentence on air finishes; queued script sentences are dropped and the script goes on from
-        the planner following the new brief, at the product on screen (unless it is now sold out and others are
-        on sale: the planner then leaves it out, and so does the script); queued replies the new facts no longer
+        the planner following the new brief, carrying on the loop at the product on screen (planned again from
+        the new facts; unless it is now sold out and others are on sale: the planner then leaves it out); queued replies the new facts no longer
         back are dropped; the card shows the new facts from the next frame; replies come from a responder built
         from the new brief (an LLM responder keeps its model and breaker)."""
         if [p.id for p in brief.products] != [p.id for p in self.session.brief.products]:
@@ -141,7 +167,9 @@ class Assembly:
         if on_screen is not None:
             now = brief.product(on_screen.id)
             seek = now.id if now.stock != 0 or all(p.stock == 0 for p in brief.products) else None
-        self.script = Show(self.script.planner)
+        # the show carries on the loop it was in, at the product on screen; only without one does it seek
+        self.script = Show(self.script.planner, carry_on=on_screen.id if on_screen else None)
+        seek = None if self.script.carried_on else seek
         self.session.update_brief(brief, self.script, seek_product=seek, keep=offline.guard.ok)
         if isinstance(self.responder, LLMResponder):
             self.responder.brief, self.responder.offline = brief, offline  # streamed replies check with it
@@ -162,8 +190,9 @@ class Assembly:
 
 
 def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Event], None] | None = None,
-             taps: Sequence[FrameTap] = ()) -> Assembly:
-    """Build the session ``settings`` describe. ``on_event`` gets every session, comment and reply event.
+             taps: Sequence[FrameTap] = (), blocks: Sequence[WrittenBlock] = ()) -> Assembly:
+    """Build the session ``settings`` describe. ``on_event`` gets every session, comment, reply and written block
+    event; ``blocks``: blocks a model wrote for this stream before (said first, when they fit today's facts).
 
     Raises `StreamerError` (unknown voice or avatar, unopenable output, unknown product)."""
     if settings.product_id is not None and settings.product_id not in {p.id for p in brief.products}:
@@ -172,7 +201,8 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     tts = create_tts(settings.voice, brief.language)
     renderer = SceneRenderer(brief, (settings.width, settings.height), settings.fps, avatar=settings.avatar)
     outputs = [open_output(url) for url in settings.outputs]
-    responder = build_responder(brief, settings.llm, seed=settings.seed, product_id=settings.product_id)
+    chat = _chat(settings.llm)
+    responder = _responder(brief, settings.llm, chat, settings.seed, settings.product_id)
     replies: CommentHandler | None = None
 
     def event(e: Event) -> None:
@@ -185,11 +215,21 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
         if on_event is not None:
             on_event(e)
 
-    script = script_lines(brief, seed=settings.seed)
+    planner: TemplatePlanner
+    if chat is not None and settings.llm.backend == "openai":
+        planner = WriterPlanner(brief, chat, settings.seed, start=settings.start,
+                                temperature=settings.llm.temperature, max_tokens=settings.llm.max_tokens,
+                                on_written=lambda b: emit({"type": "block_written", **b.model_dump(mode="json")}))
+        if blocks:
+            log.info("%d of %d stored block(s) fit today's facts", planner.preload(blocks), len(blocks))
+    else:
+        planner = TemplatePlanner(brief, settings.seed, start=settings.start)
+    script = Show(planner)
     session = Session(brief, script, tts, renderer, outputs, settings.video(),
                       realtime=settings.realtime or any(o.live for o in outputs), duration_s=settings.duration_s,
                       on_event=event, taps=list(taps))
-    replies = CommentHandler(brief, lambda text: session.say(text, source="reply"), emit, responder)
+    replies = CommentHandler(brief, lambda text: session.say(text, source="reply"), emit, responder,
+                             observe=planner.observe)
     if settings.product_id is not None:
         session.switch_product(settings.product_id)
     replies.on_event({"type": "product", "product_id": session.health()["product_id"]})

@@ -1,4 +1,7 @@
-"""`streamer run BRIEF --out URL ...`: one live session from a brief to files and/or RTMP."""
+"""`streamer run BRIEF --out URL ...`: one live session from a brief to files and/or RTMP.
+
+A live run (RTMP, or ``--realtime``) speaks of the time of day by the machine's clock (``STREAMER_SHOW_CLOCK=HH:MM``
+or ``--start HH:MM`` set it); a file render does only with ``--start``, so it comes out the same every time."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -13,6 +17,7 @@ import sys
 from ..brief import load_brief
 from ..errors import ConfigError
 from ..llm import LLMConfig
+from ..planner.timing import CLOCK_ENV, show_start
 from ..session import SessionStats
 from ..session_builder import Assembly, SessionSettings, assemble
 
@@ -35,6 +40,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--voice", metavar="ENGINE:VOICE", help="e.g. piper:joe, espeak:cmn, edge:zh-CN-XiaoxiaoNeural")
     p.add_argument("--avatar", metavar="NAME|PATH", help="avatar pack name or directory")
     p.add_argument("--seed", type=int, default=0, help="script variation seed")
+    p.add_argument("--start", metavar="HH:MM", help="the show's clock time at its start, for lines about the time "
+                   "of day (default: the clock, for live runs; none for file renders)")
     p.add_argument("--stats", action="store_true", help="print the final health stats as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -58,10 +65,15 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--duration {args.duration:g}: must be positive")
     if args.encoder_threads < 0:
         raise ConfigError(f"--encoder-threads {args.encoder_threads}: must be 0 (automatic) or more")
+    live = args.realtime or any(url.startswith(("rtmp://", "rtmps://")) for url in args.out)
+    try:
+        start = show_start(None, args.start or os.environ.get(CLOCK_ENV)) if live or args.start else None
+    except ValueError as e:
+        raise ConfigError(f"--start: {e}") from None
     settings = SessionSettings(voice=args.voice, avatar=args.avatar, width=width, height=height, fps=args.fps,
                                bitrate=args.bitrate, preset=args.preset, encoder_threads=args.encoder_threads,
                                seed=args.seed, outputs=args.out, realtime=args.realtime, duration_s=args.duration,
-                               llm=LLMConfig.from_env())
+                               llm=LLMConfig.from_env(), start=start)
     assembly = assemble(brief, settings)
     stats = asyncio.run(_run_until_signal(assembly))
     health = {**assembly.session.health(), "llm": assembly.llm_health()}

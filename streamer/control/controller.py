@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..brief import parse_brief
+from ..planner.writer import WrittenBlock
 from .backend import RUNNING_STATES, CommandError, StreamBackend
 from .config import ServiceSettings
 from .product_update import changed_facts, check_promotions, updated_brief
@@ -71,6 +72,9 @@ class Controller:
             checkpoint = await asyncio.to_thread(self.store.get_checkpoint, stream_id)
             run = await asyncio.to_thread(self.store.open_run, stream_id, reason, schedule_id)
             settings = StreamSettings.model_validate(stream.settings)
+            blocks = await asyncio.to_thread(self.store.list_written_blocks, stream_id)
+            schedules = await asyncio.to_thread(self.store.list_schedules, stream_id)
+            zones = [s.tz for s in schedules if s.id == schedule_id] + [s.tz for s in schedules]  # the show's clock
             record = None
             if settings.record:
                 folder = self.settings.data_dir / "recordings"
@@ -79,7 +83,10 @@ class Controller:
             spec = WorkerSpec(stream_id=stream_id, brief=stream.brief, settings=settings,
                               start_product=product or (checkpoint.product_id if checkpoint else None),
                               record_path=record, preview_fps=self.settings.preview_fps,
-                              preview_width=self.settings.preview_width, log_level=self.settings.worker_log_level)
+                              preview_width=self.settings.preview_width, log_level=self.settings.worker_log_level,
+                              tz=zones[0] if zones else None,
+                              blocks=[WrittenBlock(product_id=b.product_id, facts=b.facts, segments=b.segments)
+                                      for b in blocks])
             try:
                 await self.backend.start(stream_id, spec, run.id)
             except CommandError as e:

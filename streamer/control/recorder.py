@@ -1,6 +1,7 @@
 """The recorder: turns bus events into rows. Transcript lines (every sentence said, for compliance, a note for
 every operator override of the reply guard and one for every change of a product's facts), comments and their
-decisions, the checkpoint (product, recent lines) and the run history (first frame, restarts, failures).
+decisions, the checkpoint (product, recent lines), the run history (first frame, restarts, failures) and the script
+blocks a model wrote (handed back to the stream when it starts again).
 
 Events are written in batches from a worker thread: a burst of events costs one transaction, and the event loop
 never waits on the database.
@@ -19,7 +20,7 @@ from .storage import Store
 
 log = logging.getLogger(__name__)
 
-RECORDED = ("speech_end", "comment", "decision", "product", "state", "override", "product_update")
+RECORDED = ("speech_end", "comment", "decision", "product", "state", "override", "product_update", "block_written")
 BATCH_MAX = 200
 Op = tuple[str, dict[str, Any]]
 
@@ -60,6 +61,10 @@ def ops_for(event: Event) -> list[Op]:
     if kind == "decision":
         return [("decision", {"ref": event["ref"], "intent": event.get("intent"), "action": event.get("action"),
                               "reply": event.get("text") or None, "latency_ms": event.get("latency_ms")})]
+    if kind == "block_written":
+        return [("written_block", {"stream_id": stream, "product_id": event.get("product_id", ""),
+                                   "facts": event.get("facts", ""), "segments": event.get("segments") or [],
+                                   "at": at})]
     if kind == "product":
         return [("checkpoint", {"stream_id": stream, "product_id": event.get("product_id"), "at": at})]
     if kind == "state" and run is not None:

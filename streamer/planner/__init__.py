@@ -8,7 +8,8 @@
 
 ``start`` (a datetime) tells the planner the clock time the show starts at, for lines that fit the time of day.
 A running show follows the brief and the room through its planner: ``show.planner.update(brief)``,
-``show.planner.update_product(product)``, ``show.planner.observe(RoomPulse(...))``, from the next product block.
+``show.planner.update_product(product)``, ``show.planner.observe(RoomPulse(...))``, from the next product block;
+``Show(planner, carry_on=product_id)`` then goes on with the loop at the product on screen, from its new facts.
 """
 
 from __future__ import annotations

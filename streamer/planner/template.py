@@ -19,6 +19,7 @@ import logging
 import random
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 
 from ..brief import Brief, Product
@@ -67,7 +68,9 @@ class TemplatePlanner:
         self.brief = brief
         self.seed = seed
         self.language = brief.language
-        self.table = ZH if brief.language == "zh" else EN
+        table = ZH if brief.language == "zh" else EN
+        gift = table["room_gift"]  # a gift sender with a sayable name is thanked by that name
+        self.table = {**table, "room_gift_named": replace(gift, cores=tuple(c for c in gift.cores if "{viewer}" in c))}
         self.products, self.dropped = prepare(brief)
         for d in self.dropped:
             log.warning("not saying %s of %s: %r (%s)", d.field, d.product_id, d.text, "; ".join(d.reasons))
@@ -79,6 +82,8 @@ class TemplatePlanner:
         self._next = 0
         self._room = RoomPulse()
         self._clock_said: tuple[float, str] | None = None  # (when, daypart) of the last line about the time of day
+        self._loop: tuple[int, list[str]] | None = None  # the loop being planned: its index and product order
+        self._slot = 0  # the next slot of that loop to plan
 
     # --- public ---------------------------------------------------------------------------------------------
 
@@ -143,25 +148,50 @@ class TemplatePlanner:
         ids = [p.id for p in self.products]
         many = len(ids) > 1
         weights = [HERO_WEIGHT if p.product.hero and p.product.stock != 0 and many else 1 for p in self.products]
-        seen: set[int] = set()
-        first = True
-        for slot, i in enumerate(schedule(weights, index % len(ids))):
-            p = next((q for q in self.products if q.id == ids[i]), None)
+        order = [ids[i] for i in schedule(weights, index % len(ids))]
+        yield from self._slots(index, order, 0)
+
+    def _slots(self, index: int, order: list[str], start: int, *, resumed: bool = False) -> Iterator[list[Segment]]:
+        """The blocks of loop ``index`` from slot ``start`` on; ``resumed``: the first one is on screen already."""
+        first = start == 0
+        for slot in range(start, len(order)):
+            self._loop, self._slot = (index, order), slot + 1
+            p = next((q for q in self.products if q.id == order[slot]), None)
             if p is None:
                 continue  # sold out (or removed) since the loop began
-            rng = random.Random(f"{self.seed}|{index}|{slot}")
-            block = self._block(p, index, rng, first=first, recap=i in seen)
-            seen.add(i)
+            again = resumed and slot == start
+            rng = random.Random(f"{self.seed}|{index}|{slot}" + ("|again" if again else ""))
+            block = self._block(p, index, rng, first=first, recap=p.id in order[:slot], resumed=again)
             first = False
             if block:
                 yield block
 
-    def _block(self, p: SpeakableProduct, loop: int, rng: random.Random, first: bool, recap: bool) -> list[Segment]:
-        out = self._room_lines(p) + ([] if first else self._clock_line(p))  # a welcome greets the time itself
+    def carry_on(self, product_id: str) -> Iterator[list[Segment]] | None:
+        """Product blocks forever, carrying on the loop being planned: the block of ``product_id`` (on screen)
+        planned again from the current facts, without its opening, then the rest of that loop, then new loops.
+        None when that loop has no block of ``product_id`` to carry on from (nothing planned yet)."""
+        if self._loop is None:
+            return None
+        index, order = self._loop
+        slots = [k for k in range(min(self._slot, len(order))) if order[k] == product_id]
+        if not slots:
+            return None
+
+        def blocks() -> Iterator[list[Segment]]:
+            yield from self._slots(index, order, slots[-1], resumed=True)
+            yield from self.product_blocks()
+
+        return blocks()
+
+    def _block(self, p: SpeakableProduct, loop: int, rng: random.Random, first: bool, recap: bool,
+               resumed: bool = False) -> list[Segment]:
+        out = self._room_lines(p) + ([] if first or resumed else self._clock_line(p))  # a welcome greets the time
         if p.product.stock == 0:
             body = self._sold_out_block(p, loop, rng, first)
         elif recap:
             body = self._recap_block(p, loop, rng)
+        elif resumed:
+            body = self._body(p, loop, rng)  # the product is on screen already: no transition to it
         else:
             body = self._full_block(p, loop, rng, first)
         out += [seg for seg in map(self._checked, body) if seg is not None]
@@ -284,13 +314,17 @@ class TemplatePlanner:
         if pulse.gifts:
             names = sayable_names(pulse.gifts)
             values = {"viewer": ("、" if self.language == "zh" else " and ").join(names)} if names else {}
-            out.append(self._make(SegmentKind.WELCOME, p, self._render(p, "room_gift", values), None))
+            pool = "room_gift_named" if names else "room_gift"
+            out.append(self._make(SegmentKind.WELCOME, p, self._render(p, pool, values), None))
         if pulse.questions:
             asked = matching_faq(pulse.questions, [q for q, _ in p.faqs])
-            if asked is None:
-                out.append(self._segment(SegmentKind.WELCOME, p, "room_questions"))
-            else:
+            if asked is not None:
                 out.append(self._faq(p, p.faqs[asked], "faq_q_room"))
+            elif any(matching_faq(pulse.questions, [q for q, _ in o.faqs]) is not None
+                     for o in self.products if o.id != p.id):  # kept for the block of the product they are about
+                self._room = RoomPulse(questions=pulse.questions)
+            else:
+                out.append(self._segment(SegmentKind.WELCOME, p, "room_questions"))
         return [seg for seg in out if seg.sentences]
 
     def _clock_line(self, p: SpeakableProduct) -> list[Segment]:

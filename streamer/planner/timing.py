@@ -3,7 +3,8 @@
 Reply latency depends on sentence length: the session can only cut in at a sentence boundary, so every script line
 should be at most ``MAX_SENTENCE_S`` of speech. Rates are typical live-selling pace, not TTS measurements.
 The planner adds up these estimates to know the clock time of each line (``ShowClock``): a show that starts at
-23:50 says 晚上好 for ten minutes and then speaks to the night owls.
+23:50 says 晚上好 for ten minutes and then speaks to the night owls. A live show starts at ``show_start``: the real
+clock in the stream's time zone, or a clock time given on purpose (``CLOCK_ENV``, ``streamer run --start``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ZH_SYLLABLES_PER_S = 4.5   # Mandarin live-selling pace: 4-5 characters a second
 EN_WORDS_PER_S = 2.8       # about 170 words a minute, a brisk selling pace
@@ -23,6 +25,8 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['-][A-Za-z]+)*")
 _PAUSE = re.compile(r"[，,、：:；;—]")
 _SPLIT_AT = re.compile(r"(?<=[，,；;])\s*")
+_HH_MM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+CLOCK_ENV = "STREAMER_SHOW_CLOCK"  # HH:MM: live shows start at this clock time, not the real one (replays, tests)
 
 
 def _number_units(num: str, language: str) -> float:
@@ -107,3 +111,19 @@ class ShowClock:
     def daypart(self, elapsed_s: float) -> Daypart | None:
         now = self.at(elapsed_s)
         return None if now is None else daypart_of(now.hour)
+
+
+def show_start(tz: str | None = None, clock: str | None = None, *, now: datetime | None = None) -> datetime:
+    """The clock time a live show starts at: now in ``tz`` (an IANA zone; None or unknown: the machine's local
+    zone), or today at ``clock`` (HH:MM) in that zone. Raises ValueError for a ``clock`` that is not HH:MM."""
+    try:
+        zone = ZoneInfo(tz) if tz else None
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = None
+    current = (now or datetime.now(zone)).astimezone(zone)
+    if not clock:
+        return current
+    m = _HH_MM.fullmatch(clock.strip())
+    if m is None:
+        raise ValueError(f"{clock!r}: expected a time of day HH:MM, e.g. 20:30")
+    return current.replace(hour=int(m[1]), minute=int(m[2]), second=0, microsecond=0)

@@ -7,8 +7,12 @@ product without a fresh block gets the template block: the show never waits for 
 
 Every block is validated as ``LLMPlanner`` validates it (``check_block``, with the problems sent back to the model),
 and checked again sentence by sentence when it is said (``TemplatePlanner._checked``). Queues are keyed by the
-product's facts, so after ``update`` (a new price, a stock change) a block written for the old facts is never said;
-a sold-out product gets no block at all (its block is the template's, without any push).
+product's facts (``facts_key``), so after ``update`` (a new price, a stock change) a block written for the old facts
+is never said; a sold-out product gets no block at all (its block is the template's, without any push).
+
+Blocks outlive the process through whoever runs the show: ``on_written`` hands each new block out as a
+``WrittenBlock`` (a served stream sends it to the service, which stores it), and ``preload`` takes stored blocks
+back at the next start, so a restarted stream says them again without asking the model.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ import hashlib
 import logging
 import random
 from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from pydantic import BaseModel
 
 from ..brief import Brief
 from ..errors import EngineError
@@ -26,21 +34,35 @@ from .llm import LLMPlanner
 from .prepare import SpeakableProduct
 from .rundown import Rundown, Segment
 from .template import TemplatePlanner
+from .timing import ShowClock
 
 log = logging.getLogger(__name__)
 
 AHEAD = 2  # fresh blocks kept ready per product
 IDLE_S = 5.0  # pause when every queue is full or the model failed
+MAX_IDLE_S = 120.0  # a model that keeps failing is asked at most this rarely
+MAX_NOTES = 20  # an all-day writer keeps only its latest notes
+
+
+class WrittenBlock(BaseModel):
+    """One validated block as it travels and is stored: for which product, for which facts (``facts_key``)."""
+
+    product_id: str
+    facts: str
+    segments: list[Segment]
 
 
 class WriterPlanner(LLMPlanner):
     """An ``LLMPlanner`` whose blocks are written ahead and used once each."""
 
-    def __init__(self, brief: Brief, chat: ChatModel, seed: int = 0, *, ahead: int = AHEAD, max_attempts: int = 3,
-                 temperature: float = 0.8, max_tokens: int = 1200, stream: bool = False) -> None:
+    def __init__(self, brief: Brief, chat: ChatModel, seed: int = 0, *, start: datetime | None = None,
+                 ahead: int = AHEAD, max_attempts: int = 3, temperature: float = 0.8, max_tokens: int = 1200,
+                 stream: bool = False, on_written: Callable[[WrittenBlock], None] | None = None) -> None:
         super().__init__(brief, chat, seed, max_attempts=max_attempts, temperature=temperature,
                          max_tokens=max_tokens, stream=stream)
+        self.clock = ShowClock(start)
         self.ahead = ahead
+        self.on_written = on_written
         self.used = 0  # LLM blocks said so far
         self._queues: dict[str, deque[list[Segment]]] = {}
         self._versions = 0
@@ -48,30 +70,49 @@ class WriterPlanner(LLMPlanner):
     def ready(self, product_id: str) -> int:
         """Fresh blocks waiting for this product (for its current facts)."""
         p = next((q for q in self.products if q.id == product_id), None)
-        return len(self._queues.get(_facts_key(p), ())) if p else 0
+        return len(self._queues.get(facts_key(p), ())) if p else 0
+
+    def preload(self, blocks: Iterable[WrittenBlock]) -> int:
+        """Queue blocks written before (a stored cache); those for other facts are left out. Returns how many."""
+        keys = {facts_key(p) for p in self.products if p.product.stock != 0}
+        taken = 0
+        for b in blocks:
+            if b.facts in keys and b.segments and all(s.product_id == b.product_id for s in b.segments):
+                self._queues.setdefault(b.facts, deque()).append([s.model_copy(deep=True) for s in b.segments])
+                taken += 1
+        return taken
 
     async def write_once(self) -> int:
         """Top up each product's queue by one block; returns how many were written. Raises EngineError."""
         written = 0
         for p in self.products:
-            queue = self._queues.setdefault(_facts_key(p), deque())
+            key = facts_key(p)
+            queue = self._queues.setdefault(key, deque())
             if p.product.stock == 0 or len(queue) >= self.ahead:
                 continue
             block = await self._write_block(p, self._versions)  # another version number asks for other words
             self._versions += 1
+            del self.notes[:-MAX_NOTES]
             if block is not None:
                 queue.append(block)
                 written += 1
+                if self.on_written is not None:
+                    self.on_written(WrittenBlock(product_id=p.id, facts=key, segments=block))
         return written
 
     async def write_ahead(self, idle_s: float = IDLE_S) -> None:
-        """Keep every queue topped up until cancelled; a failing model is retried after ``idle_s``."""
+        """Keep every queue topped up until cancelled; a failing model is asked again after ``idle_s``, doubled
+        after each failure in a row up to ``MAX_IDLE_S``."""
+        wait_s = idle_s
         while True:
             try:
                 written = await self.write_once()
             except EngineError as e:
-                log.warning("LLM writer: %s; templates meanwhile", e)
-                written = 0
+                log.warning("LLM writer: %s; templates meanwhile, next try in %.0f s", e, wait_s)
+                await asyncio.sleep(wait_s)
+                wait_s = min(wait_s * 2, MAX_IDLE_S)
+                continue
+            wait_s = idle_s
             if not written:
                 await asyncio.sleep(idle_s)
 
@@ -81,14 +122,14 @@ class WriterPlanner(LLMPlanner):
         return rundown.model_copy(update={"planner": planner, "notes": self.notes + rundown.notes})
 
     def _body(self, p: SpeakableProduct, loop: int, rng: random.Random) -> list[Segment]:
-        queue = self._queues.get(_facts_key(p))
+        queue = self._queues.get(facts_key(p))
         if not queue:
             return TemplatePlanner._body(self, p, loop, rng)
         self.used += 1
         return queue.popleft()
 
 
-def _facts_key(p: SpeakableProduct | None) -> str:
+def facts_key(p: SpeakableProduct | None) -> str:
     """A fingerprint of everything a block may say about the product."""
     if p is None:
         return ""

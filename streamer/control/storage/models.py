@@ -3,7 +3,9 @@
 What is kept, and why: streams (brief + output settings + what the operator wants: live or not), schedules (windows
 that start and stop a stream unattended), runs (the history of every start and stop, with the reason), transcript
 lines (every sentence said on air, with time, for compliance), comments with the decision taken, API tokens (hashes
-only), and a checkpoint per stream (product and recent lines) so a stream resumes where it was.
+only), a checkpoint per stream (product and recent lines) so a stream resumes where it was, and the script blocks
+a model wrote for a stream (keyed by product and a hash of the product's facts), so a restart says them again
+without asking the model, and a block written for other facts (an old price) is never handed back.
 """
 
 from __future__ import annotations
@@ -140,3 +142,14 @@ class Checkpoint(Base):
     utterances: Mapped[int] = mapped_column(Integer, default=0)
     recent: Mapped[list[Any]] = mapped_column(JSON, default=list)  # the last lines said, newest last
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WrittenBlockRecord(Base):
+    __tablename__ = "written_blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    stream_id: Mapped[str] = mapped_column(ForeignKey("streams.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[str] = mapped_column(String(100))
+    facts: Mapped[str] = mapped_column(String(64))  # planner.writer.facts_key of the product when it was written
+    segments: Mapped[list[Any]] = mapped_column(JSON)  # the block's segments, as the planner dumps them
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,10 +16,21 @@ from typing import Any
 from sqlalchemy import CursorResult, Engine, delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import ApiToken, Checkpoint, CommentRecord, Run, Schedule, Stream, TranscriptLine, utcnow
+from .models import (
+    ApiToken,
+    Checkpoint,
+    CommentRecord,
+    Run,
+    Schedule,
+    Stream,
+    TranscriptLine,
+    WrittenBlockRecord,
+    utcnow,
+)
 
 TOKEN_PREFIX = "st_"
 RECENT_LINES = 20  # lines kept in a checkpoint: enough for an LLM planner to pick up the thread
+BLOCKS_KEPT = 8  # written blocks kept per stream, product and facts: the newest, enough for hours of variety
 
 
 def _dml(s: Session, statement: Any) -> CursorResult[Any]:
@@ -105,7 +116,7 @@ class Store:
     def delete_stream(self, stream_id: str) -> bool:
         with self.session() as s:
             # children first: SQLite only cascades with the foreign_keys pragma, and other URLs may lack it
-            for model in (Schedule, Run, TranscriptLine, CommentRecord, Checkpoint):
+            for model in (Schedule, Run, TranscriptLine, CommentRecord, Checkpoint, WrittenBlockRecord):
                 _dml(s, delete(model).where(model.stream_id == stream_id))
             return bool(_dml(s, delete(Stream).where(Stream.id == stream_id)).rowcount)
 
@@ -197,6 +208,13 @@ class Store:
         with self.session() as s:
             return s.get(Checkpoint, stream_id)
 
+    def list_written_blocks(self, stream_id: str, limit: int = 200) -> list[WrittenBlockRecord]:
+        """The newest blocks kept for a stream (every product, every facts hash), oldest first."""
+        with self.session() as s:
+            rows = s.scalars(select(WrittenBlockRecord).where(WrittenBlockRecord.stream_id == stream_id)
+                             .order_by(WrittenBlockRecord.id.desc()).limit(limit))
+            return list(reversed(list(rows)))
+
     def write_batch(self, ops: list[tuple[str, dict[str, Any]]]) -> None:
         """Apply recorder operations in one transaction (one fsync for a burst of events)."""
         with self.session() as s:
@@ -211,6 +229,8 @@ class Store:
                     _dml(s, update(CommentRecord).where(CommentRecord.ref == ref).values(**data))
                 elif kind == "checkpoint":
                     self._checkpoint(s, **data)
+                elif kind == "written_block":
+                    self._written_block(s, **data)
                 elif kind == "first_frame":
                     _dml(s, update(Run).where(Run.id == data["run_id"], Run.first_frame_at.is_(None))
                               .values(first_frame_at=data["at"]))
@@ -222,6 +242,19 @@ class Store:
                               .values(ended_at=data["at"], end_reason=data["reason"], last_error=data.get("error")))
                 else:
                     raise ValueError(f"unknown recorder operation {kind!r}")
+
+    @staticmethod
+    def _written_block(s: Session, stream_id: str, product_id: str, facts: str, segments: list[Any],
+                       at: datetime | None = None) -> None:
+        if s.get(Stream, stream_id) is None:
+            return  # the stream was deleted while its last events were in flight
+        s.add(WrittenBlockRecord(stream_id=stream_id, product_id=product_id, facts=facts, segments=segments,
+                                 written_at=at or utcnow()))
+        s.flush()
+        same = (WrittenBlockRecord.stream_id == stream_id, WrittenBlockRecord.product_id == product_id,
+                WrittenBlockRecord.facts == facts)
+        keep = select(WrittenBlockRecord.id).where(*same).order_by(WrittenBlockRecord.id.desc()).limit(BLOCKS_KEPT)
+        _dml(s, delete(WrittenBlockRecord).where(*same, WrittenBlockRecord.id.not_in(keep)))
 
     @staticmethod
     def _checkpoint(s: Session, stream_id: str, product_id: str | None = None, line: dict[str, Any] | None = None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import signal
 import sys
@@ -23,7 +24,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ...brief import Brief, parse_brief
-from ...errors import StreamerError
+from ...errors import ConfigError, StreamerError
+from ...planner.timing import CLOCK_ENV, show_start
 from ...session_builder import Assembly, SessionSettings, assemble
 from ...tts import SAMPLE_RATE
 from ..product_update import InvalidUpdate, UnknownProduct, changed_facts, updated_brief
@@ -96,18 +98,22 @@ def session_settings(spec: WorkerSpec, brief: Brief) -> SessionSettings:
     if product is not None and product not in {p.id for p in brief.products}:
         log.warning("checkpoint product %r is not in the brief any more", product)
         product = None
+    try:  # a live show speaks of the time of day: the real clock, in the stream's zone
+        start = show_start(spec.tz, os.environ.get(CLOCK_ENV))
+    except ValueError as e:
+        raise ConfigError(f"{CLOCK_ENV}: {e}") from None
     # one x264 thread per stream: streams run side by side, and sliced threads only add contention
     return SessionSettings(voice=s.voice, avatar=s.avatar, width=s.width, height=s.height, fps=s.fps,
                            bitrate=s.bitrate, preset=s.preset, encoder_threads=1, seed=s.seed,
                            outputs=[*s.outputs, *([spec.record_path] if spec.record_path else [])], realtime=True,
-                           product_id=product, llm=s.llm_config())
+                           product_id=product, llm=s.llm_config(), start=start)
 
 
 def build_assembly(spec: WorkerSpec, outbox: Outbox, on_event: Any, ready: Any) -> Assembly:
     """The session exactly as ``streamer run`` builds it, plus the preview tap. Raises StreamerError."""
     brief = parse_brief(spec.brief, f"stream {spec.stream_id}")
     tap = PreviewTap(spec.settings.fps, spec.preview_fps, spec.preview_width, outbox.send, ready)
-    return assemble(brief, session_settings(spec, brief), on_event=on_event, taps=[tap])
+    return assemble(brief, session_settings(spec, brief), on_event=on_event, taps=[tap], blocks=spec.blocks)
 
 
 async def _serve(spec: WorkerSpec, conn: Connection, outbox: Outbox) -> None:
