@@ -53,6 +53,14 @@ class Probe:
     def first_silent_after(self, t: float) -> float | None:
         return next((ft for ft, loud in self.frames if ft >= t and not loud), None)
 
+    async def handed_over(self, k: int, timeout_s: float = 2.0) -> float | None:
+        """When frame ``k`` reached the encoder (frames are tapped in order, from 0)."""
+        for _ in range(int(timeout_s / 0.005)):
+            if len(self.frames) > k:
+                return self.frames[k][0]
+            await asyncio.sleep(0.005)
+        return None
+
 
 async def _measure(session: Session, probe: Probe, seconds: float, rounds: int) -> dict[str, Any]:
     rng = random.Random(7)
@@ -62,7 +70,7 @@ async def _measure(session: Session, probe: Probe, seconds: float, rounds: int) 
     idle_on_air: list[float] = []
     decided: dict[str, float] = {}  # ref -> comment arrival -> decision, seconds
     aired: dict[str, asyncio.Event] = {}
-    aired_at: dict[str, float] = {}
+    aired_frame: dict[str, int] = {}  # ref -> the frame in which the reply's first sample is
     current_ref: list[str] = []
     script_started = asyncio.Event()
 
@@ -72,7 +80,8 @@ async def _measure(session: Session, probe: Probe, seconds: float, rounds: int) 
         elif e["type"] == "speech_start" and e["source"] == "script":
             script_started.set()
         elif e["type"] == "speech_start" and e["source"] == "reply" and current_ref:
-            aired_at[current_ref[-1]] = time.monotonic()
+            # speech_start comes as the frame is prepared; the sample is on air when that frame reaches the encoder
+            aired_frame[current_ref[-1]] = round(e["t"] * session.clock.fps)
             aired.setdefault(current_ref[-1], asyncio.Event()).set()
 
     handler = CommentHandler(session.brief, lambda text: session.say(text, source="reply"), emit)
@@ -98,7 +107,8 @@ async def _measure(session: Session, probe: Probe, seconds: float, rounds: int) 
             return None
         if session.speaker.reply_ready_s and ref in decided:
             ready.append(decided[ref] + session.speaker.reply_ready_s[-1])
-        return aired_at[ref] - t0
+        aired_at = await probe.handed_over(aired_frame[ref])
+        return None if aired_at is None else aired_at - t0
 
     await asyncio.sleep(2.0)
     for i in range(rounds):

@@ -35,6 +35,7 @@ from .media.pacer import Pacer
 from .planner import ScriptLine
 from .scene.state import FrameState
 from .sentences import sentences
+from .speech.clauses import lead_clause
 from .speech.playout import Played, Playout
 from .speech.speaker import Request, Speaker
 from .speech.utterance import Utterance
@@ -42,7 +43,8 @@ from .tts.base import SAMPLE_RATE, TTS
 
 log = logging.getLogger(__name__)
 
-REPLY_PATIENCE_S = 1.0  # how long a reply waits for a clause pause before it takes a pause between words
+REPLY_PATIENCE_S = 0.4  # how long a reply may wait (live: since it was asked) for a clause pause, before it
+#                          takes a pause between words
 CLAUSE_PAUSE_S = 0.12
 WORD_PAUSE_S = 0.06
 SPEECH_WAIT_S = 30.0  # how long a file render (or a live start) waits for speech before idling over silence
@@ -101,10 +103,16 @@ class Session:
 
     def say(self, text: str, *, urgent: bool = False, source: str = "say") -> list[Request]:
         """Speak ``text`` before the script goes on (``urgent``: cut in now). Each sentence is synthesized on its
-        own, so the first one is on air while the rest are still being voiced."""
+        own, and the first one's first clause alone (speech/clauses.py), so the answer is on air while the rest
+        is still being voiced."""
         product_id = self._product.id if self._product else None
-        requests = [Request(sentence, source, urgent and i == 0, product_id)
-                    for i, sentence in enumerate(sentences(text))]
+        pieces = sentences(text)
+        split = lead_clause(pieces[0]) if pieces else None
+        if split is not None:
+            pieces = [*split, *pieces[1:]]
+        requests = [Request(piece, source, urgent and i == 0, product_id, lead=i == 0,
+                            breath=split is None or i > 0)
+                    for i, piece in enumerate(pieces)]
         for req in requests:
             self.speaker.request(req)
         return requests
@@ -193,6 +201,9 @@ class Session:
                 self._playout.interrupt(start, breath=False)
                 if cut is not self._stale:  # a sentence from before a brief update is not said again
                     self.speaker.say_again(cut)  # type: ignore[arg-type]
+            elif self._playout.current is None and self._playout.last_source == "script" \
+                    and self.speaker.reply_ready():
+                self._playout.interrupt(start, breath=False)  # the sentence's own trailing silence is pause enough
             await self._maybe_begin_utterance(start)
             pcm, speaking = self._playout.take(start, self.clock.samples_in_frame(k))
             state = FrameState(k, self.clock.frame_time(k), speaking, self._product)
@@ -208,13 +219,16 @@ class Session:
 
     def _reply_can_cut_in(self, sample: int) -> bool:
         """A waiting reply takes the next clause pause of a script sentence (after REPLY_PATIENCE_S, any pause
-        between words); the sentence is said again after the reply."""
+        between words); the sentence is said again after the reply. On a live stream the patience counts from
+        when the reply was asked for: a viewer who already waited for the voice does not wait for a clause too."""
         cur = self._playout.current
-        if cur is None or cur.source != "script" or not self.speaker.reply_ready():
+        reply = self.speaker.ready_reply()
+        if cur is None or cur.source != "script" or reply is None:
             self._reply_waiting_since = None
             return False
         if self._reply_waiting_since is None:
-            self._reply_waiting_since = sample
+            waited_s = max(0.0, time.monotonic() - reply.requested) if self.realtime and reply.requested else 0.0
+            self._reply_waiting_since = sample - int(waited_s * SAMPLE_RATE)
         patient = sample - self._reply_waiting_since < REPLY_PATIENCE_S * SAMPLE_RATE
         return self._playout.in_pause(sample, int((CLAUSE_PAUSE_S if patient else WORD_PAUSE_S) * SAMPLE_RATE))
 
@@ -234,7 +248,7 @@ class Session:
             self._set_product(self.brief.product(utt.product_id))
         self._playout.begin(utt, sample)
         self.stats.utterances += 1
-        if utt.source != "script" and utt.requested:
+        if utt.source != "script" and utt.requested and utt.lead:
             self.stats.reply_wait_s.append(time.monotonic() - utt.requested)
         self._emit({"type": "speech_start", "text": utt.text, "source": utt.source, "t": sample / SAMPLE_RATE,
                     "product_id": utt.product_id})
@@ -293,6 +307,8 @@ class Session:
             "speech_queue": self.speaker.depths,
             "reply_ready_ms_last": round(self.speaker.reply_ready_s[-1] * 1000, 1) if self.speaker.reply_ready_s
             else None,
+            "reply_audio_cache": {"hits": self.speaker.cache.hits, "misses": self.speaker.cache.misses,
+                                  "held_s": round(self.speaker.cache.samples / SAMPLE_RATE, 1)},
             "outputs": {o.display: {"state": o.stats.state, "sent": o.stats.packets_sent,
                                     "dropped": o.stats.packets_dropped, "connects": o.stats.connects,
                                     "last_error": o.stats.last_error} for o in self._outputs},

@@ -1,7 +1,8 @@
 """Playout: the audio on air, cut into per-frame pieces on the session's sample counter.
 
 An utterance starts on a frame boundary and plays sample by sample; a short breath of silence follows it before
-the next one may start. Between utterances the output is silence and the host idles.
+the next one may start (not after a first clause, whose sentence goes on in the next piece). Between utterances
+the output is silence and the host idles.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Playout:
         self._speaking: Speaking | None = None
         self._start = 0
         self._free_at = 0  # first sample at which the next utterance may begin
+        self.last_source: str | None = None  # source of the utterance that ended last (script | reply | say)
         self._on_played = on_played
 
     @property
@@ -63,7 +65,7 @@ class Playout:
         piece = u.pcm[offset: offset + n]
         out[: piece.size] = piece
         if offset + n >= u.pcm.size:
-            self._finish(u.pcm.size)
+            self._finish(u.pcm.size, u.breath)
         return out, speaking
 
     def in_pause(self, sample: int, min_gap: int) -> bool:
@@ -86,6 +88,7 @@ class Playout:
         assert self._current is not None
         done = Played(self._current, self._start, min(played, self._current.pcm.size))
         self._free_at = self._start + done.samples_played + (self._pause if breath else 0)
+        self.last_source = self._current.source
         self._current = self._speaking = None
         if self._on_played:
             self._on_played(done)

@@ -2,7 +2,10 @@
 
 Requests come in three kinds: operator ``say`` lines and viewer replies (both jump the queue) and the script (one
 sentence of look-ahead). A request arriving while a script sentence is being synthesized cancels that synthesis and
-puts the line back, so a reply never waits for script audio nobody has heard yet. ``interrupt`` flushes every
+puts the line back, so a reply never waits for script audio nobody has heard yet (a voice that computes in a
+thread, such as piper, still finishes the sentence it had begun in the background). A reply is said whole before
+the script goes on: while the rest of an answer whose first piece is on air is still being voiced, no script
+sentence starts. Reply and say audio is kept for answers asked again (``audio_cache``). ``interrupt`` flushes every
 stage: the running synthesis, queued replies and ready audio; the script then goes on with its next unsaid line.
 """
 
@@ -21,6 +24,7 @@ import numpy as np
 from ..errors import EngineError
 from ..planner import ScriptLine
 from ..tts.base import SAMPLE_RATE, TTS, Mark
+from .audio_cache import AudioCache, Voiced
 from .pauses import inner_pauses
 from .utterance import Utterance
 
@@ -42,6 +46,8 @@ class Request:
     product_id: str | None = None
     cue: str | None = None
     created: float = field(default_factory=time.monotonic)  # for latency figures
+    lead: bool = True  # the first piece of what was asked (later sentences are voiced while it plays)
+    breath: bool = True  # False: the next request goes on with the same sentence (speech/clauses.py)
 
 
 class Speaker:
@@ -61,7 +67,9 @@ class Speaker:
         self._script_epoch = 0  # bumped when the script is replaced
         self._discard: Request | None = None  # a reply dropped while it was being voiced
         self.failures = 0
-        self.reply_ready_s: deque[float] = deque(maxlen=200)  # request -> audio ready, for replies and say lines
+        self.reply_ready_s: deque[float] = deque(maxlen=200)  # request -> first piece ready, replies and say lines
+        self.cache = AudioCache()
+        self._answering = False  # the first piece of an answer is on air and its rest is not yet
 
     # --- commands ------------------------------------------------------------------------------------------
     def request(self, req: Request) -> None:
@@ -77,6 +85,7 @@ class Speaker:
         if self._synth is not None and not self._synth_is_script and self._synth_request is not None:
             dropped.append(self._synth_request.text)
         self._requests.clear()
+        self._answering = False
         if self._synth is not None:
             self._synth.cancel()
         for u in self._ready:
@@ -158,9 +167,20 @@ class Speaker:
         if not self._ready:
             return None
         best = max(range(len(self._ready)), key=lambda i: PRIORITY[self._ready[i].source])
+        if self._ready[best].source == "script" and self._holding_script():
+            return None  # the rest of the answer is being voiced now: the script waits for it
         utt = self._ready.pop(best)
+        if utt.source != "script":
+            self._answering = not utt.breath or self._answer_pending()
         self._wake.set()
         return utt
+
+    def _answer_pending(self) -> bool:
+        synth = self._synth
+        return bool(self._requests) or (synth is not None and not synth.done() and not self._synth_is_script)
+
+    def _holding_script(self) -> bool:
+        return self._answering and self._answer_pending()
 
     @property
     def depths(self) -> dict[str, int]:
@@ -176,7 +196,11 @@ class Speaker:
         return any(u.urgent for u in self._ready)
 
     def reply_ready(self) -> bool:
-        return any(u.source != "script" for u in self._ready)
+        return self.ready_reply() is not None
+
+    def ready_reply(self) -> Utterance | None:
+        """The reply or say line ready to go next, if any."""
+        return next((u for u in self._ready if u.source != "script"), None)
 
     def say_again(self, utt: Utterance) -> None:
         """Put a script sentence that was cut short back in front of the script's look-ahead."""
@@ -185,7 +209,7 @@ class Speaker:
         self._ready_event.set()
 
     async def wait_ready(self, timeout_s: float) -> bool:
-        if self._ready:
+        if self.reply_ready() or (self._ready and not self._holding_script()):
             return True
         self._ready_event.clear()
         try:
@@ -219,6 +243,7 @@ class Speaker:
             except EngineError as e:
                 self.failures += 1
                 log.error("no TTS engine could speak %r: %s", req.text, e)
+                self._ready_event.set()  # whoever waits for the rest of an answer need not wait for this one
                 await asyncio.sleep(TTS_FAILURE_PAUSE_S)
                 continue
             finally:
@@ -226,7 +251,7 @@ class Speaker:
             if (line is not None and epoch != self._script_epoch) or req is self._discard:
                 self._discard = None
                 continue  # finished just as the script was replaced, or dropped then: never said
-            if line is None:
+            if line is None and req.lead:
                 self.reply_ready_s.append(time.monotonic() - req.created)
             self._ready.append(utt)
             self._ready_event.set()
@@ -256,16 +281,29 @@ class Speaker:
                 self._script_back.appendleft(u.line)
 
     async def _synthesize(self, req: Request, line: ScriptLine | None) -> Utterance:
+        voiced = self.cache.get(self._voice(), req.text) if line is None else None
+        if voiced is None:
+            voiced = await self._voiced(req.text)
+            if line is None:
+                self.cache.put(self._voice(), req.text, voiced)
+        return Utterance(req.text, voiced.pcm, voiced.marks, req.product_id, req.cue, req.source, urgent=req.urgent,
+                         line=line, requested=req.created, pauses=voiced.pauses, lead=req.lead, breath=req.breath)
+
+    async def _voiced(self, text: str) -> Voiced:
         pieces: list[np.ndarray] = []
         marks: list[Mark] = []
-        async for chunk in self._tts.synthesize(req.text):
+        async for chunk in self._tts.synthesize(text):
             pieces.append(chunk.pcm)
             marks.extend(chunk.marks)
         if not pieces:
-            raise EngineError(f"TTS returned no audio for {req.text!r}")
+            raise EngineError(f"TTS returned no audio for {text!r}")
         pcm = np.concatenate(pieces)
-        return Utterance(req.text, pcm, tuple(marks), req.product_id, req.cue, req.source, urgent=req.urgent,
-                         line=line, requested=req.created, pauses=inner_pauses(pcm, SAMPLE_RATE))
+        return Voiced(pcm, tuple(marks), inner_pauses(pcm, SAMPLE_RATE))
+
+    def _voice(self) -> str:
+        """The voice speaking now: a fallback chain's engine that spoke last (its cached audio is in that voice)."""
+        engine = getattr(self._tts, "last_engine", None)
+        return str(getattr(engine, "name", self._tts.name))
 
     async def aclose(self) -> None:
         if self._synth is not None:

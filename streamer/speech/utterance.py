@@ -22,3 +22,5 @@ class Utterance:
     line: ScriptLine | None = None  # the script line it came from, so a flushed sentence can be said later
     requested: float = 0.0  # monotonic time the request was made (reply latency)
     pauses: tuple[tuple[int, int, int], ...] = ()  # (start, end, gap) where a reply may cut in (speech/pauses.py)
+    lead: bool = True  # the first piece of what was asked: when it is ready, the answer can go on air
+    breath: bool = True  # False: the next piece goes on with the same sentence (speech/clauses.py), no breath between

@@ -34,7 +34,7 @@ from streamer.tts.loudness import TARGET_LUFS, LoudnessNormalizer
 
 SAMPLE_RATE = 48_000  # the session's audio rate; AAC is encoded at this rate
 CHUNK_MAX_S = 0.2  # longest piece handed downstream; short enough for a ~0.3-1 s look-ahead window
-LEVEL_INLINE_S = 0.25  # shorter pieces are levelled on the event loop; longer ones (whole sentences) in a thread
+LEVEL_INLINE_S = 0.25  # shorter pieces are resampled and levelled on the event loop; longer ones in a thread
 
 MarkKind = Literal["phoneme", "word"]
 
@@ -141,7 +141,7 @@ class TTS(ABC):
                     raise EngineError(f"{self.name}: {type(exc).__name__}: {exc}", retryable=True) from exc
                 finally:
                     metrics.compute_s += time.perf_counter() - t0
-                pcm = await _level(leveller, resampler.push(chunk.pcm, chunk.sample_rate))
+                pcm = await _resample_and_level(resampler, leveller, chunk)
                 for piece in chunker.push(pcm, chunk.marks):
                     if metrics.first_chunk_s is None:
                         metrics.first_chunk_s = time.perf_counter() - started
@@ -161,6 +161,19 @@ class TTS(ABC):
             close = getattr(agen, "aclose", None)  # stop subprocesses/requests on interrupt
             if close is not None:
                 await close()
+
+
+async def _resample_and_level(resampler: StreamResampler, leveller: LoudnessNormalizer | None,
+                              chunk: SpeechChunk) -> np.ndarray:
+    """Resample, gain and peak-limit one engine chunk; a long one (a whole sentence) in one worker-thread hop."""
+    if chunk.pcm.size > LEVEL_INLINE_S * chunk.sample_rate:  # ~10 ms per second of audio: keep the loop free
+
+        def work() -> np.ndarray:
+            pcm = resampler.push(chunk.pcm, chunk.sample_rate)
+            return pcm if leveller is None else leveller.push(pcm)
+
+        return await asyncio.to_thread(work)
+    return await _level(leveller, resampler.push(chunk.pcm, chunk.sample_rate))
 
 
 async def _level(leveller: LoudnessNormalizer | None, pcm: np.ndarray) -> np.ndarray:
