@@ -129,6 +129,11 @@ class Session:
         except KeyError:
             raise ConfigError(f"unknown product {product_id!r}; the brief has "
                               f"{', '.join(p.id for p in self.brief.products)}") from None
+        product = self.brief.product(product_id)
+        if product.stock == 0 and any(p.stock != 0 for p in self.brief.products):
+            # the script has no block for a sold-out product while others sell: the card shows it, the talk goes
+            # on (seeking would read up to PRODUCT_SEEK_LIMIT lines on the loop and find none)
+            return
         self.speaker.seek_product(product_id)
 
     def update_brief(self, brief: Brief, script: Iterator[ScriptLine], *, seek_product: str | None = None,

@@ -145,3 +145,32 @@ def test_a_waiting_reply_takes_the_next_clause_pause_and_the_cut_sentence_is_sai
     assert not cut["complete"] and cut["t"] - start["t"] < 3.0  # cut at a clause pause, not at the end
     said = starts(events)
     assert said[1:5] == [long_line.text, "It holds half a litre.", long_line.text, SCRIPT[2].text]
+
+
+def test_switching_to_a_sold_out_product_shows_its_card_and_the_talk_goes_on(tmp_path: Path) -> None:
+    brief = parse_brief({"language": "en", "products": [
+        {"id": "a", "name": "Alpha Mug", "price": 9, "stock": 5},
+        {"id": "b", "name": "Beta Lamp", "price": 30, "stock": 0}]})
+    read: list[int] = []
+
+    def script() -> Any:  # the planner has no block for a sold-out product while another sells
+        for n in itertools.count(1):
+            read.append(n)
+            yield ScriptLine(f"Script line number {n} is about the mug.", "a", "point")
+
+    events: list[dict[str, Any]] = []
+    session: Session
+
+    def on_event(e: dict[str, Any]) -> None:
+        events.append(e)
+        if e["type"] == "speech_start" and e["text"].startswith("Script line number 1 "):
+            session.switch_product("b")
+
+    session = Session(brief, script(), create_tts("espeak:en-us", "en"), SceneRenderer(brief, (320, 180), 30),
+                      [open_output(str(tmp_path / "s.mkv"))], VideoSettings(320, 180, 30, 300_000, "ultrafast"),
+                      realtime=False, duration_s=8, on_event=on_event)
+    asyncio.run(session.run())
+    assert {"type": "product", "product_id": "b"} in events  # the card shows what the operator picked
+    said = [e["text"] for e in events if e["type"] == "speech_start"]
+    assert said[1].startswith("Script line number 2 ")  # the talk goes on where it was, nothing skipped
+    assert len(read) < 20  # the script was not read ahead in search of a block that does not exist
