@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from ports import refused_port  # noqa: E402
 from rtmp_server import RtmpServer  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,19 @@ def rtmp_server(tmp_path: Path) -> Iterator[RtmpServer]:
     server.start()
     yield server
     server.kill()
+
+
+@pytest.fixture
+def refused_port_number() -> Iterator[int]:
+    """A loopback port where connections are refused (a server that is down), held for the whole test."""
+    with refused_port() as port:
+        yield port
+
+
+@pytest.fixture
+def refused_llm_url(refused_port_number: int) -> str:
+    """An OpenAI-compatible base URL where nothing answers: the model server is down."""
+    return f"http://127.0.0.1:{refused_port_number}/v1"
 
 
 def run_cli(*args: str, timeout: float = 120, **kw: object) -> subprocess.CompletedProcess[str]:

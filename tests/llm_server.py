@@ -5,7 +5,6 @@ piece held back, a model that hangs, garbage instead of JSON."""
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -144,10 +143,3 @@ class ChatServer:
         self.httpd.server_close()
         self._thread.join(timeout=5)
 
-
-def closed_port_url() -> str:
-    """A loopback URL where nothing listens (the port was just free)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from ports import PortTaken, listens, on_a_free_port
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 RTMP_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
@@ -36,39 +37,46 @@ rtmp {{
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class RtmpServer:
+    """nginx-rtmp on a loopback port: a free one picked at the first start (again on another if nginx finds it
+    taken), the same one on a restart, so that a reconnecting client finds it again."""
+
     def __init__(self, root: Path, port: int | None = None) -> None:
         self.root = root
-        self.port = port or free_port()
+        self.port = port or 0
         self.proc: subprocess.Popen[bytes] | None = None
         (root / "rec").mkdir(parents=True, exist_ok=True)
-        # started by root, nginx workers would run as nobody and could not write into pytest's private tmp dirs
-        user = "user root root;\n" if os.geteuid() == 0 else ""
-        (root / "nginx.conf").write_text(CONF.format(user=user, module=RTMP_MODULE, root=root, port=self.port))
 
     @property
     def url(self) -> str:
         return f"rtmp://127.0.0.1:{self.port}/live"
 
     def start(self) -> None:
+        if self.port:
+            self._start(self.port)
+        else:
+            self.port = on_a_free_port(self._start)
+
+    def _start(self, port: int) -> int:
+        # started by root, nginx workers would run as nobody and could not write into pytest's private tmp dirs
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        (self.root / "nginx.conf").write_text(CONF.format(user=user, module=RTMP_MODULE, root=self.root, port=port))
+        log = self.root / "error.log"
+        log.unlink(missing_ok=True)
         self.proc = subprocess.Popen([NGINX, "-c", str(self.root / "nginx.conf"), "-p", str(self.root)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      start_new_session=True)  # its own process group: kill() takes the workers too
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if listens(self.proc.pid, port):  # nginx itself, not another program that took the port
+                return port
+            if "Address already in use" in (log.read_text() if log.exists() else ""):
+                self.kill()  # nginx retries the bind for a few seconds before it gives up: no need to wait
+                raise PortTaken(port)
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nginx exited: {self.proc.stderr.read().decode() if self.proc.stderr else ''}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
+            time.sleep(0.05)
+        self.kill()
         raise RuntimeError("nginx did not listen in time")
 
     def kill(self) -> None:

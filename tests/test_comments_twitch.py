@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from ports import PortTaken, listens, on_a_free_port
 
 from streamer.comments import Comment, CommentKind, TwitchChat
 from streamer.comments.sources.base import Backoff
@@ -40,39 +40,48 @@ PAM = no
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class IrcServer:
-    """ngircd in the foreground with a config in a temp dir; restartable on the same port."""
+    """ngircd in the foreground with a config in a temp dir: on a free port at the first start (another if that
+    one was taken meanwhile), on the same port when restarted."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.port = free_port()
-        (root / "ngircd.conf").write_text(CONF.format(port=self.port, root=root))
+        self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([NGIRCD, "-n", "-f", str(self.root / "ngircd.conf")],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if self.port:
+            self._start(self.port)
+        else:
+            self.port = on_a_free_port(self._start)
+
+    def _start(self, port: int) -> int:
+        (self.root / "ngircd.conf").write_text(CONF.format(port=port, root=self.root))
+        log = self.root / "ngircd.log"
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen([NGIRCD, "-n", "-f", str(self.root / "ngircd.conf")],
+                                         stdout=out, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if listens(self.proc.pid, port):  # ngircd itself, not another server that took the port
+                return port
             if self.proc.poll() is not None:
-                raise RuntimeError("ngircd exited at start; run `ngircd --configtest` on the test config")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.02)
+                said = log.read_text(errors="replace")
+                if "Address already in use" in said:
+                    raise PortTaken(port)
+                raise RuntimeError(f"ngircd exited at start: {said[-600:]}")
+            time.sleep(0.02)
+        self.stop()
         raise RuntimeError("ngircd did not listen in time")
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(5)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
 
 
 @pytest.fixture
@@ -195,6 +204,17 @@ TAGGED = ("@badge-info=;bits=100;color=#1E90FF;display-name=Ann\\sL;id=b34ccfc7;
           "user-id=1337 :ann!ann@ann.tmi.twitch.tv PRIVMSG #shop :Cheer100 how much is it?\r\n")
 
 
+async def read_until(reader: asyncio.StreamReader, command: str, received: list[str], within_s: float = 5) -> None:
+    """Read the client's lines into ``received`` until one starts with ``command``; a client that hangs up or goes
+    quiet ends the session (an error in the server's task) instead of a loop reading EOF forever."""
+    async with asyncio.timeout(within_s):
+        while not received or not received[-1].startswith(command):
+            line = await reader.readline()
+            if not line:
+                raise ConnectionError(f"the client hung up before {command}")
+            received.append(line.decode().strip())
+
+
 async def test_twitch_tags_ping_and_reconnect(comments: Collector) -> None:
     tasks, out = comments
     sessions: list[list[str]] = []
@@ -202,20 +222,19 @@ async def test_twitch_tags_ping_and_reconnect(comments: Collector) -> None:
     async def twitch(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         received: list[str] = []
         sessions.append(received)
-        while not any(x.startswith("NICK") for x in received):
-            received.append((await reader.readline()).decode().strip())
+        await read_until(reader, "NICK", received)
         writer.write(b":tmi.twitch.tv CAP * ACK :twitch.tv/tags twitch.tv/commands\r\n"
                      b":tmi.twitch.tv 001 justinfan11111 :Welcome, GLHF!\r\n"
                      b"PING :tmi.twitch.tv\r\n")
         await writer.drain()
-        while not any(x.startswith("PONG") for x in received):
-            received.append((await reader.readline()).decode().strip())
+        await read_until(reader, "PONG", received)
         if len(sessions) == 1:
             writer.write(TAGGED.encode() + b":tmi.twitch.tv RECONNECT\r\n")
         else:
             writer.write(b"@display-name=Bo;msg-id=raid;msg-param-viewerCount=42 :tmi.twitch.tv USERNOTICE #shop\r\n")
         await writer.drain()
-        await reader.read()  # until the client hangs up
+        async with asyncio.timeout(10):
+            await reader.read()  # until the client hangs up
         writer.close()
 
     server = await asyncio.start_server(twitch, "127.0.0.1", 0)

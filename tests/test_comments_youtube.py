@@ -3,6 +3,7 @@ shape the YouTube Data API v3 documents."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from streamer.comments import CommentKind, YouTubeLiveChat
+from streamer.comments import Comment, CommentKind, YouTubeLiveChat
 from streamer.comments.sources.base import Backoff
 from streamer.comments.sources.youtube import comment_from_item
 from streamer.errors import ConfigError
@@ -61,6 +62,10 @@ GOING_OFFLINE: Script = {
 SCRIPTS = {"CHAT1": LIVE, "CHAT2": GOING_OFFLINE}
 
 
+async def drain(chat: YouTubeLiveChat) -> list[Comment]:
+    return [c async for c in chat.stream()]
+
+
 class Replay(BaseHTTPRequestHandler):
     requests: list[dict[str, list[str]]] = []
     served: dict[str, int] = {}
@@ -104,7 +109,7 @@ async def test_poller_follows_page_tokens_and_polling_intervals_until_the_chat_e
 
     chat = YouTubeLiveChat("CHAT1", api_key="KEY", base_url=api, sleep=sleep,
                            backoff=Backoff(initial_s=0.5, jitter=0, sleep=sleep))
-    got = [c async for c in chat.stream()]
+    got = await asyncio.wait_for(drain(chat), 10)  # a poller that never ends fails here
 
     assert [(c.kind, c.text, c.gift) for c in got] == [
         (CommentKind.CHAT, "how much?", ""), (CommentKind.GIFT, "love it", "$5.00"), (CommentKind.FOLLOW, "", "")]
@@ -122,7 +127,7 @@ async def test_backlog_can_be_skipped_and_offline_ends_the_stream(api: str) -> N
         pass
 
     chat = YouTubeLiveChat("CHAT2", token="TOKEN", base_url=api, sleep=no_sleep, skip_backlog=True)
-    got = [c async for c in chat.stream()]
+    got = await asyncio.wait_for(drain(chat), 10)  # a poller that never ends fails here
     assert [c.text for c in got] == ["bye"]  # "old news" was history when the poller started
     assert chat.requests == 2
     assert Replay.requests[0]["auth"] == ["Bearer TOKEN"] and "key" not in Replay.requests[0]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 import websockets
+from ports import bound_socket, port_of
 
 from streamer.control import ServiceSettings, create_app
 
@@ -36,12 +36,6 @@ BRIEF: dict[str, Any] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(check: Callable[[], Any], timeout_s: float, what: str, every_s: float = 0.1) -> Any:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -54,19 +48,22 @@ def wait_for(check: Callable[[], Any], timeout_s: float, what: str, every_s: flo
 
 
 class LiveServer:
-    """The real app under uvicorn in a thread, on a free loopback port."""
+    """The real app under uvicorn in a thread, on a loopback port it holds from the start (bound to port 0 here and
+    handed to uvicorn, so no other server can take it in between)."""
 
     def __init__(self, tmp: Path, **overrides: Any) -> None:
         defaults = {"db_url": f"sqlite:///{tmp / 'control.db'}", "data_dir": tmp / "data", "admin_token": ADMIN,
                     "scheduler_tick_s": 0.5, "preview_fps": 8, "preview_width": 320,
                     "restart_backoff_s": (0.5, 1.0), "announce_admin_token": False}
         self.settings = ServiceSettings(**{**defaults, **overrides})
-        self.port = free_port()
+        self._socket = bound_socket()
+        self.port = port_of(self._socket)
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(self.settings)
         self._server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning",
                                                      timeout_graceful_shutdown=10))
-        self._thread = threading.Thread(target=self._server.run, name="test-uvicorn", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name="test-uvicorn", daemon=True)
         self.client = httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {ADMIN}"}, timeout=30)
 
     def __enter__(self) -> LiveServer:
@@ -78,6 +75,7 @@ class LiveServer:
         self.client.close()
         self._server.should_exit = True
         self._thread.join(30)
+        self._socket.close()
 
     @property
     def services(self) -> Any:

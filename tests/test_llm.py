@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_server import ChatServer, closed_port_url
+from llm_server import ChatServer
 
 from streamer.errors import ConfigError, EngineError
 from streamer.llm import LLMConfig, Message, create_chat
@@ -37,8 +37,8 @@ async def test_stream_yields_the_text_in_pieces(echo_server: ChatServer) -> None
     assert echo_server.requests[0]["stream"] is True
 
 
-async def test_unreachable_server_is_a_retryable_engine_error() -> None:
-    chat = OpenAIChat(closed_port_url(), "tiny", retries=0, timeout_s=2)
+async def test_unreachable_server_is_a_retryable_engine_error(refused_llm_url: str) -> None:
+    chat = OpenAIChat(refused_llm_url, "tiny", retries=0, timeout_s=2)
     with pytest.raises(EngineError) as e:
         await chat.complete(HELLO)
     assert e.value.retryable and "unreachable" in str(e.value)

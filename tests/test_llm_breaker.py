@@ -95,7 +95,7 @@ async def test_a_hung_model_costs_at_most_one_timeout_per_cool_down() -> None:
     assert len(server.requests) <= 2 + wall / 1.0 + 1
     assert len(server.requests) >= 2
     timeouts = len(server.requests) * 0.3
-    assert wall < replies * 0.05 + timeouts + 2.0  # without the breaker: 40 x 0.3 s more
+    assert wall < replies * 0.05 + timeouts + 6.0  # without the breaker: 40 x 0.3 s = 12 s more
     assert responder.health()["breaker"] in ("open", "half_open")
     assert "within" in str(responder.health()["last_error"])
 

@@ -34,14 +34,15 @@ PREVIEW_HASH = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    with LiveServer(tmp_path_factory.mktemp("panel")) as s:
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A fresh service per test: each test starts from the rooms it creates, in any order."""
+    with LiveServer(tmp_path) as s:
         yield s
 
 
 @pytest.fixture
-def page(tmp_path: Path) -> Iterator[Page]:
+def page(server: LiveServer) -> Iterator[Page]:  # closed before the server goes: a clean shutdown
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
@@ -123,6 +124,7 @@ def test_operator_runs_a_stream_from_the_panel(page: Page, server: LiveServer, t
 
 def test_streams_and_schedules_are_edited_in_the_panel_in_chinese(page: Page, server: LiveServer,
                                                                   tmp_path: Path) -> None:
+    server.create_stream("Lamp room")
     log_in(page, server)
     page.click("#lang")
     expect(page.locator("#btn-start")).to_have_text("开播")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from llm_server import ChatServer, closed_port_url
+from llm_server import ChatServer
 from test_planner_llm import GOOD
 
 from streamer.cli import main
@@ -52,8 +52,9 @@ def test_plan_with_an_llm_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and Rundown.model_validate_json(capsys.readouterr().out).planner == "llm"
 
 
-def test_plan_falls_back_to_templates_when_the_llm_is_down(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["plan", str(BRIEFS / "mug_en.yaml"), "--llm", "--llm-base-url", closed_port_url(),
+def test_plan_falls_back_to_templates_when_the_llm_is_down(capsys: pytest.CaptureFixture[str],
+                                                           refused_llm_url: str) -> None:
+    code = main(["plan", str(BRIEFS / "mug_en.yaml"), "--llm", "--llm-base-url", refused_llm_url,
                  "--llm-model", "tiny"])
     captured = capsys.readouterr()
     assert code == 0 and "template (llm fallback)" in captured.out and "LLM unavailable" in captured.err

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_server import ChatServer, closed_port_url
+from llm_server import ChatServer
 
 from streamer.brief import load_brief
 from streamer.claims import ClaimGuard
@@ -85,8 +85,8 @@ async def test_an_answer_that_never_passes_falls_back_to_templates() -> None:
     assert all(seg.source == "template" for seg in rundown.loops[0].segments)
 
 
-async def test_an_unreachable_model_gives_the_template_show() -> None:
-    planner = LLMPlanner(MUG, OpenAIChat(closed_port_url(), "tiny", retries=0, timeout_s=2), seed=4)
+async def test_an_unreachable_model_gives_the_template_show(refused_llm_url: str) -> None:
+    planner = LLMPlanner(MUG, OpenAIChat(refused_llm_url, "tiny", retries=0, timeout_s=2), seed=4)
     rundown = await planner.aplan(loops=2)
     assert "LLM unavailable" in rundown.notes[0]
     assert rundown.sentences() == TemplatePlanner(MUG, seed=4).plan(2).sentences()

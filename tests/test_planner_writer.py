@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from llm_server import ChatServer, closed_port_url
+from llm_server import ChatServer
 from test_planner_llm import BAD, GOOD
 
 from streamer.brief import load_brief
@@ -86,8 +86,8 @@ async def test_a_rule_breaking_block_never_reaches_the_queue() -> None:
     assert planner.ready("mug-01") == 0 and "Only 5 left, the best deal ever!" not in planner.plan(2).sentences()
 
 
-async def test_a_dead_model_leaves_the_template_show_running() -> None:
-    planner = WriterPlanner(MUG, chat(closed_port_url()))
+async def test_a_dead_model_leaves_the_template_show_running(refused_llm_url: str) -> None:
+    planner = WriterPlanner(MUG, chat(refused_llm_url))
     task = asyncio.create_task(planner.write_ahead(idle_s=0.01), name="llm-writer")
     await asyncio.sleep(0.2)
     rundown = planner.plan(2)

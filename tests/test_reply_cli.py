@@ -63,7 +63,7 @@ def test_held_out_comments_piped_through_the_command_get_their_labelled_decision
         wrong = [(r["text"], (d["intent"], d["action"])) for r, d in zip(rows, out, strict=True)
                  if (d["intent"], d["action"]) != (r["intent"], r["action"])]
         assert len(wrong) <= len(rows) // 10, wrong  # the held-out floor: 90 % of decisions as labelled
+        refused = [d for r, d in zip(rows, out, strict=True) if r["action"] == "block" or r["intent"] == "injection"]
+        assert refused and all(d["text"] is None for d in refused), refused  # spam and injection are never spoken
         for r, d in zip(rows, out, strict=True):
-            if r["action"] == "block" or r["intent"] == "injection":
-                assert d["text"] is None, d
             assert not any(bad in (d["text"] or "") for bad in r.get("not", [])), (r["text"], d["text"])

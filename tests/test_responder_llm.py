@@ -52,7 +52,7 @@ async def test_the_first_sentence_is_handed_out_while_the_model_is_still_writing
             got.append((sentence, time.monotonic()))
         finished = server.finished_times[0]
     assert [s for s, _ in got] == ["这款保温杯今天99元！", "拍3号链接就行。"]
-    assert got[0][1] < finished - 0.5  # well before the model's last piece
+    assert got[0][1] < finished  # before the model's last piece, which it held back for a second
 
 
 async def test_the_model_gets_the_facts_and_the_comment_as_quoted_data(brief: Brief) -> None:
@@ -94,12 +94,12 @@ async def test_no_offline_follow_up_when_the_model_already_said_its_figures(brie
 
 
 async def test_a_slow_first_token_times_out_into_the_offline_answer(brief: Brief) -> None:
-    with ChatServer([Scripted("今天99元。", first_delay_s=3)]) as server:
+    with ChatServer([Scripted("今天99元。", first_delay_s=60)]) as server:
         responder = responder_for(brief, server, first_sentence_timeout_s=0.3)
         t0 = time.monotonic()
         got = [s async for s in responder.sentences(Comment("多少钱"))]
         waited = time.monotonic() - t0
-    assert got == [offline_answer(brief, "多少钱")] and waited < 2.5
+    assert got == [offline_answer(brief, "多少钱")] and waited < 10  # the 0.3 s timeout, not the model's minute
     assert responder.breaker.consecutive_failures == 1
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 from media_probe import probe
+from ports import refused_port
 from rtmp_server import RtmpServer
 
 pytestmark = pytest.mark.slow
 FRAME_S = 1 / 30
+STARTUP_S = 20  # interpreter, imports and the first encoder on a loaded two-core machine
 
 
 def test_rtmp_push_is_constant_30fps_h264_aac_with_speech_in_real_time(
@@ -36,7 +38,8 @@ def test_rtmp_push_is_constant_30fps_h264_aac_with_speech_in_real_time(
     assert abs(p.duration_s - 8.0) <= FRAME_S
     assert abs(p.audio_start_s - p.video_start_s) <= FRAME_S
     assert p.audio_rms > 0.02, "speech should be audible"
-    assert 7.5 <= wall <= 8.0 + 6.0  # paced in real time (plus start-up), never faster
+    # paced in real time, never faster; the upper bound allows a loaded CI's start-up (11 s seen under two suites)
+    assert 7.5 <= wall <= 8.0 + STARTUP_S
 
 
 def test_push_resumes_by_itself_after_the_ingest_dies_and_comes_back(
@@ -65,10 +68,10 @@ def test_push_resumes_by_itself_after_the_ingest_dies_and_comes_back(
 
 
 def test_a_dead_rtmp_destination_never_blocks_a_file_output(tmp_path: Path, garden_brief: Path) -> None:
-    from rtmp_server import free_port
     out = tmp_path / "keep.mp4"
-    r = run_cli("run", str(garden_brief), "--out", f"rtmp://127.0.0.1:{free_port()}/live/x", "--out", str(out),
-                "--duration", "4", "--size", "320x180", "--stats")
+    with refused_port() as port:
+        r = run_cli("run", str(garden_brief), "--out", f"rtmp://127.0.0.1:{port}/live/x", "--out", str(out),
+                    "--duration", "4", "--size", "320x180", "--stats")
     assert r.returncode == 0, r.stderr
     assert "connect failed" in r.stderr  # the reason is logged, then it retries
     assert probe(out).frames == 120

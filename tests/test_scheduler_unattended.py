@@ -10,32 +10,36 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 from conftest import ROOT
-from test_control_support import ADMIN, BRIEF, SMALL, LiveServer, free_port, wait_for
+from ports import PortTaken, listens, on_a_free_port
+from test_control_support import ADMIN, BRIEF, SMALL, LiveServer, wait_for
 
 TZ = "Asia/Shanghai"
 
 
 class Service:
+    """`streamer serve` in a subprocess: on a free port at the first start (another if that one was taken
+    meanwhile), on the same port when started again after a kill."""
+
     def __init__(self, tmp: Path) -> None:
-        self.port = free_port()
+        self.port = 0
         self.db = f"sqlite:///{tmp / 'sched.db'}"
         self.log = tmp / "serve.log"
         self.proc: subprocess.Popen[bytes] | None = None
-        self.client = httpx.Client(base_url=f"http://127.0.0.1:{self.port}",
-                                   headers={"Authorization": f"Bearer {ADMIN}"}, timeout=20)
+        self.client = httpx.Client(headers={"Authorization": f"Bearer {ADMIN}"}, timeout=20)
 
     def start(self) -> None:
-        env = {**os.environ, "STREAMER_ADMIN_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "streamer.cli", "serve", "--port", str(self.port),
-                                          "--db", self.db, "--data-dir", str(self.log.parent)],
-                                         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        if self.port:
+            self._start(self.port)
+        else:
+            self.port = on_a_free_port(self._start)
+        self.client.base_url = httpx.URL(f"http://127.0.0.1:{self.port}")
 
         def up() -> bool:
             try:
@@ -44,6 +48,26 @@ class Service:
                 return False
 
         wait_for(up, 30, "streamer serve to answer")
+
+    def _start(self, port: int) -> int:
+        env = {**os.environ, "STREAMER_ADMIN_TOKEN": ADMIN, "PYTHONUNBUFFERED": "1"}
+        said_before = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "streamer.cli", "serve", "--port", str(port),
+                                          "--db", self.db, "--data-dir", str(self.log.parent)],
+                                         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # up when this very process listens: under a second copy of the suite another service may hold the port
+        deadline = time.monotonic() + 30
+        while not listens(self.proc.pid, port):
+            if self.proc.poll() is not None:
+                said = self.log.read_bytes()[said_before:].decode(errors="replace")
+                if "address already in use" in said.lower():
+                    raise PortTaken(port)
+                raise AssertionError(f"streamer serve exited with {self.proc.returncode}: {said[-800:]}")
+            if time.monotonic() > deadline:
+                raise AssertionError("streamer serve did not listen within 30 s")
+            time.sleep(0.1)
+        return port
 
     def kill(self) -> None:
         assert self.proc is not None

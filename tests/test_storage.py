@@ -16,14 +16,16 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from ports import PortTaken, on_a_free_port
 from sqlalchemy import Engine, text
-from test_control_support import BRIEF, LiveServer, free_port
+from test_control_support import BRIEF, LiveServer
 
 from streamer.control.storage import Base, Store, hash_token, migrate, open_database
-from streamer.control.storage.db import table_names
+from streamer.control.storage.db import make_engine, table_names
 from streamer.control.storage.models import Base as ModelsBase
 
-TABLES = ["alembic_version", "checkpoints", "comments", "runs", "schedules", "streams", "tokens", "transcript"]
+TABLES = ["alembic_version", "checkpoints", "comments", "runs", "schedules", "streams", "tokens", "transcript",
+          "written_blocks"]
 
 
 def _pg_bin(name: str) -> str | None:
@@ -31,8 +33,12 @@ def _pg_bin(name: str) -> str | None:
     return found if isinstance(found, str) else (found[-1] if found else None)
 
 
+PG_START_S = 60  # initdb and start-up on a loaded two-core machine; a server that never comes up fails here
+PG_QUERY_S = 30
+
+
 @pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
+def postgres_cluster() -> Iterator[str]:
     """A throwaway PostgreSQL cluster (Debian's binaries) on a free loopback port; as user postgres when root."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
@@ -42,17 +48,45 @@ def postgres_url() -> Iterator[str]:
     if os.geteuid() == 0:  # postgres refuses to run as root
         shutil.chown(data, "postgres")
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = free_port()
     subprocess.run([*as_user, initdb, "-D", str(data / "db"), "-A", "trust", "-U", "streamer", "-E", "UTF8"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-l", str(data / "log"), "-w", "-o",
-                    f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, timeout=PG_START_S)
+
+    def start(port: int) -> int:
+        # pg_ctl -w waits for this server's own pid file to say ready: another server on the port cannot fool it
+        log = data / f"log-{port}"
+        started = subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-l", str(log), "-w",
+                                  "-t", str(PG_START_S), "-o",
+                                  f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
+                                 capture_output=True, text=True, timeout=PG_START_S + 10)
+        if started.returncode == 0:
+            return port
+        said = log.read_text(errors="replace") if log.exists() else ""
+        if "Address already in use" in said:
+            raise PortTaken(port)
+        raise RuntimeError(f"PostgreSQL did not start: {started.stderr}{said[-600:]}")
+
+    port = on_a_free_port(start)
     try:
-        yield f"postgresql://streamer@127.0.0.1:{port}/postgres"
+        # a server that stops answering fails the test: connects and statements (a DROP waiting on a lock) time out
+        yield (f"postgresql://streamer@127.0.0.1:{port}/postgres?connect_timeout={PG_QUERY_S}"
+               f"&options=-c%20statement_timeout%3D{PG_QUERY_S * 1000}")
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True)
+        subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True,
+                       timeout=PG_START_S)
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: str) -> Iterator[str]:
+    """The cluster's database, left empty after the test whatever the test did (one cluster serves the module)."""
+    yield postgres_cluster
+    engine = make_engine(postgres_cluster)
+    try:
+        Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -60,10 +94,6 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     url = f"sqlite:///{tmp_path / 's.db'}" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     eng = open_database(url)
     yield eng
-    if request.param == "postgres":  # one cluster for the module: leave it empty for the next test
-        Base.metadata.drop_all(eng)
-        with eng.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     eng.dispose()
 
 
@@ -132,7 +162,4 @@ def test_the_service_runs_on_postgresql(postgres_url: str, tmp_path: Path) -> No
     engine = open_database(postgres_url)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM schedules")).scalar() == 1
-    Base.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()

@@ -16,6 +16,7 @@ from streamer.tts import create_tts, edge, espeak
 from streamer.tts.base import SAMPLE_RATE
 
 EDGE_HOST = "speech.platform.bing.com"
+WITHIN_S = 10.0  # every wait is bounded by a 0.5-2.5 s timeout and a hang is forever: loose enough for a busy CI
 
 
 def _online() -> bool:
@@ -34,7 +35,7 @@ async def test_offline_edge_fails_fast_and_retryably() -> None:
     t0 = time.perf_counter()
     with pytest.raises(EngineError) as err:
         await collect(edge.TTS("zh-CN-XiaoxiaoNeural"), "你好")
-    assert time.perf_counter() - t0 < 3.0
+    assert time.perf_counter() - t0 < WITHIN_S
     assert err.value.retryable
 
 
@@ -62,7 +63,7 @@ async def test_hanging_connection_is_cut_by_the_first_audio_timeout(
     t0 = time.perf_counter()
     with pytest.raises(EngineError, match="no audio within") as err:
         await collect(edge.TTS("zh-CN-XiaoxiaoNeural", first_audio_timeout_s=0.5), "你好")
-    assert time.perf_counter() - t0 < 2.0 and err.value.retryable
+    assert time.perf_counter() - t0 < WITHIN_S and err.value.retryable
 
 
 @pytest.mark.skipif(ONLINE, reason="the edge service is reachable from here")
@@ -70,7 +71,7 @@ async def test_chinese_default_chain_speaks_through_espeak_when_offline() -> Non
     tts = create_tts(None, "zh")
     t0 = time.perf_counter()
     pcm, marks, _ = await collect(tts, "欢迎来到直播间。")
-    assert time.perf_counter() - t0 < 3.0
+    assert time.perf_counter() - t0 < WITHIN_S
     assert isinstance(tts.last_engine, espeak.TTS)  # type: ignore[attr-defined]
     assert rms(pcm) > 0.02
     assert_marks_sane(marks, pcm.size / SAMPLE_RATE)

@@ -8,6 +8,7 @@ contains 24, so a sentence with 24 in it after an update states the old price.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -222,6 +223,8 @@ async def test_with_a_reply_model_the_prompt_has_the_new_price_and_the_old_one_i
                 decision = await ws.until(lambda m: m["type"] == "decision" and m["ref"] == ref, 20)
         finally:
             server.client.post(f"/api/streams/{sid}/stop")
-        prompt = chat.requests[-1]["messages"][0]["content"]
+        # the stream's block writer uses the same model: take the reply's request, the one quoting the comment
+        replies = [r for r in chat.requests if "how much is the lamp" in json.dumps(r["messages"])]
+        prompt = replies[-1]["messages"][0]["content"]
     assert '"price": 19' in prompt and '"price": 24' not in prompt
     assert "19" in decision["text"] and "24" not in decision["text"]

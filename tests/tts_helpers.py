@@ -10,10 +10,13 @@ import numpy as np
 from streamer.errors import EngineError
 from streamer.tts.base import SAMPLE_RATE, TTS, Mark, SpeechChunk
 
+COLLECT_S = 60.0  # an engine that stops sending fails its test in a minute, not at pytest's five-minute limit
+
 
 async def collect(tts: TTS, text: str) -> tuple[np.ndarray, list[Mark], list[SpeechChunk]]:
     """All audio, all marks and the chunks of one utterance."""
-    chunks = [c async for c in tts.synthesize(text)]
+    async with asyncio.timeout(COLLECT_S):
+        chunks = [c async for c in tts.synthesize(text)]
     pcm = np.concatenate([c.pcm for c in chunks]) if chunks else np.zeros(0, np.float32)
     return pcm, [m for c in chunks for m in c.marks], chunks
 
