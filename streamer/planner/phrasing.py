@@ -31,10 +31,7 @@ class Parts:
     cores: tuple[str, ...]
     leads: tuple[str, ...] = ("",)
     tails: tuple[str, ...] = ("",)
-    dayparts: Mapping[Daypart, tuple[str, ...]] = field(default_factory=dict)  # extra leads for that time of day
-
-    def all_leads(self, daypart: Daypart | None) -> tuple[str, ...]:
-        return self.leads + (self.dayparts.get(daypart, ()) if daypart else ())
+    dayparts: Mapping[Daypart, tuple[str, ...]] = field(default_factory=dict)  # the leads for that time of day
 
 
 def fields_of(template: str) -> set[str]:

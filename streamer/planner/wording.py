@@ -64,7 +64,9 @@ class Wording:
         cores = usable(parts.cores, have)
         if not cores:
             return []
-        leads = usable(parts.all_leads(daypart), have) or ("",)
+        # when the clock is known, a pool with greetings for the time of day always opens with one (晚上好...)
+        greetings = usable(parts.dayparts.get(daypart, ()), have) if daypart else ()
+        leads = greetings or usable(parts.leads, have) or ("",)
         tails = usable(parts.tails, have) or ("",)
         used = set().union(*(fields_of(t) for t in leads + cores + tails))
         key = "|".join([pool] + [values[k] for k in sorted(used)])
