@@ -6,7 +6,6 @@ the guard, and a forced one is recorded."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -48,19 +47,13 @@ def chat() -> Iterator[ChatServer]:
 def server(tmp_path_factory: pytest.TempPathFactory, chat: ChatServer) -> Iterator[LiveServer]:
     env = {"STREAMER_LLM_BACKEND": "openai", "STREAMER_LLM_BASE_URL": chat.base_url,
            "STREAMER_LLM_MODEL": "test-model", "STREAMER_LLM_BREAKER_FAILURES": "100"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # worker processes inherit the service's environment
-    try:
+    with pytest.MonkeyPatch.context() as env_patch:  # worker processes inherit the service's environment
+        for k, v in env.items():
+            env_patch.setenv(k, v)
         with LiveServer(tmp_path_factory.mktemp("llm")) as s:
             s.sid = s.create_stream("llm room")  # type: ignore[attr-defined]
             s.start_live(s.sid)  # type: ignore[attr-defined]
             yield s
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 async def connect(server: LiveServer, token: str | None = None) -> WsClient:

@@ -6,7 +6,6 @@ and a restarted stream says the blocks stored for it without asking the model, u
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -77,19 +76,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, model: Model) -> Iterator[L
     with ChatServer(model) as chat:
         env = {"STREAMER_LLM_BACKEND": "openai", "STREAMER_LLM_BASE_URL": chat.base_url,
                "STREAMER_LLM_MODEL": "test-model", CLOCK_ENV: "23:55"}
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)  # worker processes inherit the service's environment
-        try:
+        with pytest.MonkeyPatch.context() as env_patch:  # worker processes inherit the service's environment
+            for k, v in env.items():
+                env_patch.setenv(k, v)
             with LiveServer(tmp_path_factory.mktemp("show")) as s:
                 s.sid = s.create_stream("night lamp room", BRIEF)  # type: ignore[attr-defined]
                 s.start_live(s.sid)  # type: ignore[attr-defined]
                 yield s
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
 
 async def connect(server: LiveServer) -> WsClient:
