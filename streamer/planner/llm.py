@@ -80,7 +80,7 @@ class LLMPlanner(TemplatePlanner):
         problems: list[str] = []
         for attempt in range(1, self.max_attempts + 1):
             answer = await self._ask(messages)
-            checked = check_block(answer, self.brief, p)
+            checked = check_block(answer, self.brief, p, self.guards)
             if checked.ok:
                 return checked.segments
             problems = checked.problems

@@ -71,13 +71,13 @@ class TemplatePlanner:
         table = ZH if brief.language == "zh" else EN
         gift = table["room_gift"]  # a gift sender with a sayable name is thanked by that name
         self.table = {**table, "room_gift_named": replace(gift, cores=tuple(c for c in gift.cores if "{viewer}" in c))}
-        self.products, self.dropped = prepare(brief)
+        self.guards = ClaimGuard(brief)  # compliance lint + every claim grounded, for every product
+        self.products, self.dropped = prepare(brief, self.guards.checked)  # the brief is checked once
         for d in self.dropped:
             log.warning("not saying %s of %s: %r (%s)", d.field, d.product_id, d.text, "; ".join(d.reasons))
         self.wording = Wording(self.table, self.language, seed)
         self.clock = ShowClock(start)
         self.elapsed_s = 0.0  # estimated speaking time of everything planned so far
-        self.guards = ClaimGuard(brief)  # compliance lint + every claim grounded, for every product
         self.rejected: list[str] = []
         self._next = 0
         self._room = RoomPulse()
