@@ -97,9 +97,7 @@ class ClaimGuard:
     def _why_not(self, c: Claim, claims: list[Claim], product_id: str | None) -> str | None:
         first: str | None = None
         for g in self._candidates(c, product_id):
-            if c.kind is ClaimKind.STOCK and "sold_out" in c.tags:
-                why = None if g.product.stock == 0 else f"{c.text!r}: the brief's stock is not 0"
-            elif c.kind is ClaimKind.STOCK and c.value is None:
+            if c.kind is ClaimKind.STOCK and c.value is None and "sold_out" not in c.tags:
                 # scarcity is true only next to the real stock figure: 库存就80件，先到先得
                 backed = any(o.kind is ClaimKind.STOCK and o.value is not None and g.why_not(o) is None
                              for o in claims)
