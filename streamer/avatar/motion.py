@@ -1,7 +1,9 @@
 """Life when nobody is talking: breathing, head sway, blinks at random (but reproducible) moments, and gestures.
 
 Everything here is a function of session time so frames can be rendered in any order and re-rendered identically:
-blink times come from a seeded generator, sway from incommensurate sines (it never visibly loops).
+blink times come from a seeded generator, sway from incommensurate sines (it never visibly loops). A 24/7 show
+blinks about a thousand times an hour, so the blinker keeps only the blinks of the last ``BLINK_MEMORY_S`` before
+the latest moment asked for: frames that far back or later still render identically, older ones with open eyes.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ BLINK_HALF_S = 0.04
 BLINK_CLOSED_S = 0.11
 BLINK_END_S = 0.16
 DOUBLE_BLINK_P = 0.15
+BLINK_MEMORY_S = 120.0  # blinks kept behind the latest moment asked for (a few dozen floats)
 
 
 class Blinker:
@@ -39,6 +42,8 @@ class Blinker:
 
     def eyes(self, t: float) -> str:
         self._extend(t)
+        if self._starts and self._starts[0] < t - 2 * BLINK_MEMORY_S:  # trimmed now and then, not every frame
+            del self._starts[:bisect.bisect_left(self._starts, t - BLINK_MEMORY_S)]
         i = bisect.bisect_right(self._starts, t) - 1
         if i < 0:
             return "open"

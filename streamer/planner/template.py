@@ -38,6 +38,7 @@ HERO_WEIGHT = 2  # a hero product is presented twice per loop: once in full, onc
 CLOCK_EVERY_S = 15 * 60.0  # a line about the time of day at most this often (and whenever the daypart changes)
 PRICE_EARLY = 0.35  # share of blocks that give the price right after the first selling point
 MAX_QUESTIONS = 5  # the room's last questions kept for the next block
+MAX_REJECTED_KEPT = 50  # sentences left out, kept for reading (a 24/7 show counts them all but keeps the last few)
 LONG_FACT_S = 3.0  # a spec longer than this to say is given every other block
 FAQ_SHARE = 0.6  # share of blocks that answer an FAQ: the same question every block sounds canned
 _ITEMS = re.compile(r"[;；]")
@@ -78,7 +79,8 @@ class TemplatePlanner:
         self.wording = Wording(self.table, self.language, seed)
         self.clock = ShowClock(start)
         self.elapsed_s = 0.0  # estimated speaking time of everything planned so far
-        self.rejected: list[str] = []
+        self.rejected: list[str] = []  # the last MAX_REJECTED_KEPT sentences the final check left out
+        self.rejected_count = 0
         self._next = 0
         self._room = RoomPulse()
         self._clock_said: tuple[float, str] | None = None  # (when, daypart) of the last line about the time of day
@@ -104,8 +106,8 @@ class TemplatePlanner:
 
     def plan(self, loops: int) -> Rundown:
         plan = [self.next_loop() for _ in range(loops)]
-        notes = [f"{len(self.rejected)} generated sentence(s) failed the final check and were left out"] \
-            if self.rejected else []
+        notes = [f"{self.rejected_count} generated sentence(s) failed the final check and were left out"] \
+            if self.rejected_count else []
         return Rundown(language=self.language, seed=self.seed, planner=self.name, loops=plan,
                        dropped=self.dropped, notes=notes, start=self.clock.start)
 
@@ -382,6 +384,8 @@ class TemplatePlanner:
         problems = self.guards.problems(sentence, p.id)
         if problems:
             self.rejected.append(sentence)
+            del self.rejected[:-MAX_REJECTED_KEPT]
+            self.rejected_count += 1
             log.warning("left out %r: %s", sentence, "; ".join(str(x) for x in problems))
         return not problems
 

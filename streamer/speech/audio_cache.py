@@ -3,9 +3,11 @@
 Live rooms ask the same things over and over (多少钱, "how much", "when does it ship") and the responder answers
 them in the same words, so the same sentence is voiced again and again. The speaker keeps the audio of recent
 reply and say sentences, keyed by (voice, text), least recently used first out, bounded by seconds of audio
-(``REPLY_CACHE_S`` at 48 kHz float32 is about 23 MB). The text carries every fact it says (a new price is a new
-text), so a brief update never replays an old fact. Script sentences are not kept: the planner varies them, and
-they are voiced ahead of time anyway. Cached audio is read-only, because several utterances may share it.
+(``REPLY_CACHE_S`` at 48 kHz float32 is about 5.8 MB). The bound is small on purpose: a room's repeated questions
+are a handful of answers, and a cache the size of minutes of audio fills over the first hour of a show (one new
+answer every minute or so), which reads as memory growing for that long. The text carries every fact it says (a
+new price is a new text), so a brief update never replays an old fact. Script sentences are not kept: the planner
+varies them, and they are voiced ahead of time anyway. Cached audio is read-only, because several utterances may share it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from ..tts.base import SAMPLE_RATE, Mark
 
-REPLY_CACHE_S = 120.0  # seconds of audio kept
+REPLY_CACHE_S = 30.0  # seconds of audio kept: the last half dozen or so answers
 
 
 @dataclass(frozen=True, slots=True)
