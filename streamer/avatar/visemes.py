@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pypinyin import Style, lazy_pinyin
 
 from ..tts.base import Mark
 
@@ -149,10 +150,6 @@ def _scan(text: str, keys: Sequence[str]) -> Iterator[str]:
 
 
 def _hanzi_visemes(text: str) -> list[str]:
-    try:
-        from pypinyin import Style, lazy_pinyin
-    except ImportError:  # no pinyin table: an open-ish vowel per character; loudness still drives the jaw
-        return ["schwa" for ch in text if "\u4e00" <= ch <= "\u9fff"]
     out: list[str] = []
     for syl in lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True):
         out.extend(pinyin_visemes(syl) or [])

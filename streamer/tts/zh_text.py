@@ -21,6 +21,11 @@ from __future__ import annotations
 
 import re
 
+# imported with the module, not on first use: cn2an builds its patterns (~0.7 s) and pypinyin loads its dictionary
+# (~0.3 s) at import, and a first use mid-show would hold the event loop that long: late frames
+import cn2an
+from pypinyin import Style, lazy_pinyin
+
 from streamer.tts.timing import Unit
 
 _DIGITS = "零一二三四五六七八九"
@@ -65,8 +70,6 @@ def digits_zh(digits: str) -> str:
 
 
 def _time_zh(m: re.Match[str]) -> str:
-    import cn2an
-
     hour, minute = int(m.group(1)), int(m.group(2))
     spoken = ("两" if hour == 2 else str(cn2an.an2cn(str(hour)))) + "点"
     if minute == 30:
@@ -78,8 +81,6 @@ def _time_zh(m: re.Match[str]) -> str:
 
 def _range_zh(m: re.Match[str]) -> str:
     """3-5天 -> 三到五天; 2023-2024年 -> 二零二三到二零二四年."""
-    import cn2an
-
     low, high, year = m.group(1), m.group(2), m.group(3)
     if year and len(low) >= 3 and len(high) >= 3:
         return digits_zh(low) + "到" + digits_zh(high) + year
@@ -90,7 +91,6 @@ def spoken_zh(text: str) -> str:
     """``text`` with its numbers written out as a host reads them (see the module docstring)."""
     if not re.search(r"\d", text):
         return text
-    import cn2an
 
     def number(m: re.Match[str], group: int = 1) -> str:
         return str(cn2an.an2cn(m.group(group)))
@@ -117,8 +117,6 @@ def clauses(text: str) -> list[str]:
 def pinyin_units(clause: str) -> list[Unit]:
     """One unit per syllable: pinyin with tone number for each character ('ni3'), and one unit per Latin word
     (its lower-case spelling, weighted by its vowel groups) for English mixed into Chinese."""
-    from pypinyin import Style, lazy_pinyin
-
     units: list[Unit] = []
     for tok in _TOKEN.findall(clause):
         if _HAN.match(tok):  # a whole run at once, so pypinyin sees words and picks the right reading (长大/长度)

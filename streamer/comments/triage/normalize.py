@@ -15,6 +15,9 @@ import re
 import unicodedata
 from functools import lru_cache
 
+# at import: pypinyin's dictionary takes ~0.3 s to load, too long to hold the event loop on a first comment
+from pypinyin import lazy_pinyin
+
 __all__ = ["compact", "fold", "has_han", "normalize", "skeleton", "syllables", "unleet"]
 
 _REPEAT = re.compile(r"(.)\1{3,}")
@@ -74,8 +77,6 @@ def has_han(text: str) -> bool:
 @lru_cache(maxsize=8192)
 def _spell(char: str) -> str:
     """Toneless pinyin of one character (its most common reading: homophone matching does not need context)."""
-    from pypinyin import lazy_pinyin  # imported on first use: loading its dictionary takes half a second
-
     return lazy_pinyin(char)[0]
 
 
