@@ -3,11 +3,6 @@ everything the control plane keeps (tokens, streams, schedules, runs, transcript
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from ports import PortTaken, on_a_free_port
+from postgres_server import PostgresServer
 from sqlalchemy import Engine, text
 from test_control_support import BRIEF, LiveServer
 
@@ -24,56 +19,22 @@ from streamer.control.storage import Base, Store, hash_token, migrate, open_data
 from streamer.control.storage.db import make_engine, table_names
 from streamer.control.storage.models import Base as ModelsBase
 
-TABLES = ["alembic_version", "checkpoints", "comments", "runs", "schedules", "streams", "tokens", "transcript",
-          "written_blocks"]
-
-
-def _pg_bin(name: str) -> str | None:
-    found = shutil.which(name) or sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return found if isinstance(found, str) else (found[-1] if found else None)
-
-
-PG_START_S = 60  # initdb and start-up on a loaded two-core machine; a server that never comes up fails here
-PG_QUERY_S = 30
+TABLES = ["alembic_version", "checkpoints", "comments", "recorded_batches", "runs", "schedules", "streams", "tokens",
+          "transcript", "written_blocks"]
 
 
 @pytest.fixture(scope="module")
 def postgres_cluster() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (Debian's binaries) on a free loopback port; as user postgres when root."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    if not initdb or not pg_ctl:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql")
-    data = Path(tempfile.mkdtemp(prefix="streamer-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:  # postgres refuses to run as root
-        shutil.chown(data, "postgres")
-        as_user = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*as_user, initdb, "-D", str(data / "db"), "-A", "trust", "-U", "streamer", "-E", "UTF8"],
-                   check=True, capture_output=True, timeout=PG_START_S)
-
-    def start(port: int) -> int:
-        # pg_ctl -w waits for this server's own pid file to say ready: another server on the port cannot fool it
-        log = data / f"log-{port}"
-        started = subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-l", str(log), "-w",
-                                  "-t", str(PG_START_S), "-o",
-                                  f"-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
-                                 capture_output=True, text=True, timeout=PG_START_S + 10)
-        if started.returncode == 0:
-            return port
-        said = log.read_text(errors="replace") if log.exists() else ""
-        if "Address already in use" in said:
-            raise PortTaken(port)
-        raise RuntimeError(f"PostgreSQL did not start: {started.stderr}{said[-600:]}")
-
-    port = on_a_free_port(start)
+    """A throwaway PostgreSQL cluster on a free loopback port (tests/postgres_server.py)."""
     try:
-        # a server that stops answering fails the test: connects and statements (a DROP waiting on a lock) time out
-        yield (f"postgresql://streamer@127.0.0.1:{port}/postgres?connect_timeout={PG_QUERY_S}"
-               f"&options=-c%20statement_timeout%3D{PG_QUERY_S * 1000}")
+        server = PostgresServer()
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
+    try:
+        server.start()
+        yield server.url
     finally:
-        subprocess.run([*as_user, pg_ctl, "-D", str(data / "db"), "-m", "immediate", "stop"], capture_output=True,
-                       timeout=PG_START_S)
-        shutil.rmtree(data, ignore_errors=True)
+        server.remove()
 
 
 @pytest.fixture
@@ -163,3 +124,32 @@ def test_the_service_runs_on_postgresql(postgres_url: str, tmp_path: Path) -> No
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM schedules")).scalar() == 1
     engine.dispose()
+
+
+def test_a_batch_retried_under_its_id_is_written_once(engine: Engine) -> None:
+    store = Store(engine)
+    store.create_stream("s3", "x", BRIEF, {})
+    said = datetime(2025, 3, 10, 12, 0, 1, tzinfo=UTC)
+    ops = [("transcript", {"stream_id": "s3", "run_id": None, "said_at": said, "media_t": 1.0, "played_s": 1.0,
+                           "complete": True, "source": "script", "product_id": None, "text": "hello"}),
+           ("comment", {"stream_id": "s3", "run_id": None, "received_at": said, "ref": "r9", "text": "hi"}),
+           ("decision", {"ref": "r9", "intent": "greeting", "action": "reply", "reply": "hi!", "latency_ms": 2.0})]
+    assert store.write_batch(ops, "batch-1") is True
+    assert store.write_batch(ops, "batch-1") is False  # the retry after a COMMIT whose answer was lost
+    assert [line.text for line in store.list_transcript("s3")] == ["hello"]
+    assert [(c.ref, c.reply) for c in store.list_comments("s3")] == [("r9", "hi!")]
+
+
+def test_paging_the_transcript_forward_from_0_reads_every_line_once_in_order(engine: Engine) -> None:
+    store = Store(engine)
+    store.create_stream("s4", "x", BRIEF, {})
+    said = datetime(2025, 3, 10, 12, 0, 1, tzinfo=UTC)
+    store.write_batch([("transcript", {"stream_id": "s4", "run_id": None, "said_at": said, "media_t": float(i),
+                                       "played_s": 1.0, "complete": True, "source": "script", "product_id": None,
+                                       "text": f"line {i}"}) for i in range(25)])
+    read, cursor = [], 0
+    while page := store.list_transcript("s4", limit=10, after_id=cursor):
+        read += [line.text for line in page]
+        cursor = page[-1].id
+    assert read == [f"line {i}" for i in range(25)]
+    assert [line.text for line in store.list_transcript("s4", limit=3)] == ["line 22", "line 23", "line 24"]

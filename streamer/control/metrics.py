@@ -1,5 +1,6 @@
 """Prometheus metrics at ``/metrics``: per-stream gauges read from the latest health report at scrape time, and
-counters fed by the event bus (sentences said, comments by action, restarts) and by an HTTP middleware.
+counters fed by the event bus (sentences said, comments by action, restarts, alerts) and by an HTTP middleware;
+the recorder's backlog (rows waiting for the database, how long it has been failing) is read at scrape time too.
 
 Each app has its own registry, so several apps (tests) never clash over metric names.
 """
@@ -10,13 +11,14 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
 from .backend import StreamBackend
 from .bus import EventBus
+from .recorder import Recorder
 
 _HEALTH_GAUGES = {  # health key -> (metric, help)
     "fps_now": ("streamer_stream_fps", "frames per second over the last second"),
@@ -50,10 +52,26 @@ class StreamCollector(Collector):
         yield outputs
 
 
+class RecorderCollector(Collector):
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        b = self.recorder.backlog()
+        yield GaugeMetricFamily("streamer_recorder_rows_waiting", "rows kept for the database until it answers",
+                                value=b["rows_waiting"])
+        yield GaugeMetricFamily("streamer_database_failing_seconds", "how long database writes have been failing "
+                                "(0 when they succeed)", value=b["failing_s"])
+        yield CounterMetricFamily("streamer_recorder_rows_dropped", "oldest waiting rows dropped: the backlog was "
+                                  "full", value=b["rows_dropped"])
+
+
 class Metrics:
-    def __init__(self, backend: StreamBackend, bus: EventBus) -> None:
+    def __init__(self, backend: StreamBackend, bus: EventBus, recorder: Recorder | None = None) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(StreamCollector(backend))
+        if recorder is not None:
+            self.registry.register(RecorderCollector(recorder))
         self.sentences = Counter("streamer_sentences_total", "sentences said on air", ["stream", "source"],
                                  registry=self.registry)
         self.comments = Counter("streamer_comments_total", "comments decided", ["stream", "action"],
@@ -62,7 +80,9 @@ class Metrics:
                                 ["stream"], registry=self.registry)
         self.requests = Histogram("streamer_http_request_seconds", "API request latency", ["method", "route", "status"],
                                   registry=self.registry, buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5))
-        self._sub = bus.subscribe(types=("speech_end", "decision", "state"), maxsize=10_000)
+        self.alerts = Counter("streamer_alerts_total", "alerts raised (database failing, a recording stopped)",
+                              ["kind"], registry=self.registry)
+        self._sub = bus.subscribe(types=("speech_end", "decision", "state", "alert"), maxsize=10_000)
 
     async def run(self) -> None:
         try:
@@ -75,6 +95,8 @@ class Metrics:
                     self.comments.labels(sid, str(ev.get("action"))).inc()
                 elif ev["type"] == "state" and ev.get("state") == "restarting":
                     self.restarts.labels(sid).inc()
+                elif ev["type"] == "alert" and ev.get("state") != "recovered":
+                    self.alerts.labels(str(ev.get("kind"))).inc()
         finally:
             self._sub.close()
 

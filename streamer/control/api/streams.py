@@ -188,8 +188,9 @@ def stream_runs(stream_id: str, svc: Svc, principal: Reader,
 @router.get("/{stream_id}/transcript", response_model=list[TranscriptOut])
 def stream_transcript(stream_id: str, svc: Svc, principal: Reader,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                      after_id: Annotated[int, Query(ge=0, le=2**62)] = 0) -> list[TranscriptOut]:
-    """Every sentence said on air, oldest first (``after_id`` pages forward)."""
+                      after_id: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> list[TranscriptOut]:
+    """Sentences said on air, oldest first: the newest ``limit``, or with ``after_id`` (a line's id; 0 for the very
+    first) the ``limit`` lines after it, so paging forward reads every line once."""
     visible_stream(svc, principal, stream_id)
     rows = svc.store.list_transcript(stream_id, limit, after_id)
     return [TranscriptOut.model_validate(r, from_attributes=True) for r in rows]

@@ -18,7 +18,11 @@ router = APIRouter()
 @router.get("/healthz", tags=["system"])
 def healthz(request: Request) -> dict[str, Any]:
     svc = request.app.state.services
-    return {"ok": True, "version": __version__, "streams_running": len(svc.backend.running())}
+    # a database outage does not make the service unhealthy (streams go on, rows wait): it is reported, not failed;
+    # this route is open, so it says how much waits, not the database's error text
+    backlog = svc.recorder.backlog()
+    return {"ok": True, "version": __version__, "streams_running": len(svc.backend.running()),
+            "database": {k: backlog[k] for k in ("failing", "failing_s", "rows_waiting")}}
 
 
 @router.get("/metrics", tags=["system"], response_class=Response,

@@ -34,7 +34,7 @@ MAX_MESSAGE_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 16
 CONTROL_TYPES = ("start", "stop", "subscribe", "ping")
 EVENT_TYPES = ("state", "speech_start", "speech_end", "speech_dropped", "comment", "decision", "reply", "product",
-               "override", "product_update", "health")
+               "override", "product_update", "health", "alert")
 _COMMAND = TypeAdapter(Command)
 
 

@@ -6,6 +6,7 @@ from .models import (
            Base,
            Checkpoint,
            CommentRecord,
+           RecordedBatch,
            Run,
            Schedule,
            Stream,
@@ -14,5 +15,5 @@ from .models import (
 )
 from .store import Store, hash_token, new_token
 
-__all__ = ["DEFAULT_URL", "ApiToken", "Base", "Checkpoint", "CommentRecord", "Run", "Schedule", "Store", "Stream",
+__all__ = ["DEFAULT_URL", "ApiToken", "Base", "Checkpoint", "CommentRecord", "RecordedBatch", "Run", "Schedule", "Store", "Stream",
            "TranscriptLine", "WrittenBlockRecord", "hash_token", "make_engine", "migrate", "new_token", "open_database"]

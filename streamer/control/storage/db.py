@@ -18,6 +18,10 @@ from sqlalchemy import Engine, create_engine, event, inspect
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_URL = "sqlite:///streamer.db"
+# how long an SQLite statement waits for another connection's write lock before it fails with "database is locked":
+# longer than any lock the service itself takes, short enough that a thread is not parked for half a minute (the
+# recorder keeps a failed batch and retries it)
+SQLITE_BUSY_TIMEOUT_S = 5.0
 
 
 def alembic_config(url: str) -> Config:
@@ -31,7 +35,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")  # psycopg 3, not the psycopg2 default
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001

@@ -5,7 +5,9 @@ that start and stop a stream unattended), runs (the history of every start and s
 lines (every sentence said on air, with time, for compliance), comments with the decision taken, API tokens (hashes
 only), a checkpoint per stream (product and recent lines) so a stream resumes where it was, and the script blocks
 a model wrote for a stream (keyed by product and a hash of the product's facts), so a restart says them again
-without asking the model, and a block written for other facts (an old price) is never handed back.
+without asking the model, and a block written for other facts (an old price) is never handed back. The recorder's
+batches leave their id behind (``recorded_batches``), so a batch retried after an unclear failure (the connection
+dropped during COMMIT) is never written twice.
 """
 
 from __future__ import annotations
@@ -153,3 +155,13 @@ class WrittenBlockRecord(Base):
     facts: Mapped[str] = mapped_column(String(64))  # planner.writer.facts_key of the product when it was written
     segments: Mapped[list[Any]] = mapped_column(JSON)  # the block's segments, as the planner dumps them
     written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecordedBatch(Base):
+    """One recorder batch that is in the database: its id is written in the batch's own transaction."""
+
+    __tablename__ = "recorded_batches"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    written_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import CursorResult, Engine, delete, select, update
@@ -20,6 +20,7 @@ from .models import (
     ApiToken,
     Checkpoint,
     CommentRecord,
+    RecordedBatch,
     Run,
     Schedule,
     Stream,
@@ -31,6 +32,7 @@ from .models import (
 TOKEN_PREFIX = "st_"
 RECENT_LINES = 20  # lines kept in a checkpoint: enough for an LLM planner to pick up the thread
 BLOCKS_KEPT = 8  # written blocks kept per stream, product and facts: the newest, enough for hours of variety
+BATCH_IDS_KEPT_S = 86_400  # a recorder batch is retried while the database is down; a day covers any outage it rides
 
 
 def _dml(s: Session, statement: Any) -> CursorResult[Any]:
@@ -191,12 +193,15 @@ class Store:
         return runs[0] if runs else None
 
     # --- transcript, comments, checkpoints -----------------------------------------------------------------------
-    def list_transcript(self, stream_id: str, limit: int = 100, after_id: int = 0) -> list[TranscriptLine]:
+    def list_transcript(self, stream_id: str, limit: int = 100, after_id: int | None = None) -> list[TranscriptLine]:
+        """Oldest first: the newest ``limit`` lines, or with ``after_id`` the ``limit`` lines right after that id (a
+        cursor: paging forward from 0 reads every line once)."""
         with self.session() as s:
-            rows = s.scalars(select(TranscriptLine).where(TranscriptLine.stream_id == stream_id,
-                                                          TranscriptLine.id > after_id)
-                             .order_by(TranscriptLine.id.desc()).limit(limit))
-            return list(reversed(list(rows)))
+            query = select(TranscriptLine).where(TranscriptLine.stream_id == stream_id,
+                                                 TranscriptLine.id > (after_id or 0))
+            if after_id is not None:
+                return list(s.scalars(query.order_by(TranscriptLine.id).limit(limit)))
+            return list(reversed(list(s.scalars(query.order_by(TranscriptLine.id.desc()).limit(limit)))))
 
     def list_comments(self, stream_id: str, limit: int = 100) -> list[CommentRecord]:
         with self.session() as s:
@@ -215,33 +220,50 @@ class Store:
                              .order_by(WrittenBlockRecord.id.desc()).limit(limit))
             return list(reversed(list(rows)))
 
-    def write_batch(self, ops: list[tuple[str, dict[str, Any]]]) -> None:
-        """Apply recorder operations in one transaction (one fsync for a burst of events)."""
+    def write_batch(self, ops: list[tuple[str, dict[str, Any]]], batch_id: str | None = None) -> bool:
+        """Apply recorder operations in one transaction (one fsync for a burst of events).
+
+        With a ``batch_id`` the batch is written at most once: the id is stored in the same transaction, and a batch
+        whose id is already there is skipped (False). A retry after an unclear failure (the connection dropped
+        during COMMIT) is then safe. Ids older than ``BATCH_IDS_KEPT_S`` are forgotten.
+        """
         with self.session() as s:
+            if batch_id is not None:
+                if s.get(RecordedBatch, batch_id) is not None:
+                    return False
+                s.add(RecordedBatch(id=batch_id, rows=len(ops)))
+                _dml(s, delete(RecordedBatch).where(
+                    RecordedBatch.written_at < utcnow() - timedelta(seconds=BATCH_IDS_KEPT_S)))
             for kind, data in ops:
-                if kind == "transcript":
-                    s.add(TranscriptLine(**data))
-                elif kind == "comment":
-                    s.add(CommentRecord(**data))
-                elif kind == "decision":
-                    ref = data.pop("ref")
-                    s.flush()  # the comment may have been added earlier in this same batch
-                    _dml(s, update(CommentRecord).where(CommentRecord.ref == ref).values(**data))
-                elif kind == "checkpoint":
-                    self._checkpoint(s, **data)
-                elif kind == "written_block":
-                    self._written_block(s, **data)
-                elif kind == "first_frame":
-                    _dml(s, update(Run).where(Run.id == data["run_id"], Run.first_frame_at.is_(None))
-                              .values(first_frame_at=data["at"]))
-                elif kind == "restart":
-                    _dml(s, update(Run).where(Run.id == data["run_id"])
-                              .values(restarts=Run.restarts + 1, last_error=data.get("error")))
-                elif kind == "close_run":
-                    _dml(s, update(Run).where(Run.id == data["run_id"], Run.ended_at.is_(None))
-                              .values(ended_at=data["at"], end_reason=data["reason"], last_error=data.get("error")))
-                else:
-                    raise ValueError(f"unknown recorder operation {kind!r}")
+                self._apply(s, kind, data)
+        return True
+
+    def _apply(self, s: Session, kind: str, data: dict[str, Any]) -> None:
+        if kind == "transcript":
+            s.add(TranscriptLine(**data))
+        elif kind == "comment":
+            s.add(CommentRecord(**data))
+        elif kind == "decision":
+            values = {k: v for k, v in data.items() if k != "ref"}  # data stays whole: a failed batch is retried
+            s.flush()  # the comment may have been added earlier in this same batch
+            _dml(s, update(CommentRecord).where(CommentRecord.ref == data["ref"]).values(**values))
+        elif kind == "checkpoint":
+            self._checkpoint(s, **data)
+        elif kind == "written_block":
+            self._written_block(s, **data)
+        elif kind == "first_frame":
+            _dml(s, update(Run).where(Run.id == data["run_id"], Run.first_frame_at.is_(None))
+                      .values(first_frame_at=data["at"]))
+        elif kind == "restart":
+            _dml(s, update(Run).where(Run.id == data["run_id"])
+                      .values(restarts=Run.restarts + 1, last_error=data.get("error")))
+        elif kind == "run_error":
+            _dml(s, update(Run).where(Run.id == data["run_id"]).values(last_error=data["error"]))
+        elif kind == "close_run":
+            _dml(s, update(Run).where(Run.id == data["run_id"], Run.ended_at.is_(None))
+                      .values(ended_at=data["at"], end_reason=data["reason"], last_error=data.get("error")))
+        else:
+            raise ValueError(f"unknown recorder operation {kind!r}")
 
     @staticmethod
     def _written_block(s: Session, stream_id: str, product_id: str, facts: str, segments: list[Any],
