@@ -3,13 +3,15 @@ all come through here, so they share defaults and the same responder.
 
     settings = SessionSettings(outputs=["out.mp4"], llm=LLMConfig.from_env())
     assembly = assemble(brief, settings, on_event=print)
-    await assembly.run()                # the session, and the replies task answering comments
-    assembly.replies.offer(ref, {...})  # viewer comments (API, /ws; comment sources plug in here)
+    await assembly.run()                # the session, the replies task answering comments, the comment sources
+    assembly.replies.offer(ref, {...})  # viewer comments from the API and /ws
+    assembly.comment_sources_health()   # the platforms' chats (``comments``): connected, messages per minute...
     await assembly.update_brief(new)    # new prices, stock or promotions, said and shown from the next sentence
 
 What is built: the script (planner), the voice (TTS), the scene renderer with its avatar, the outputs, the encoder
 settings, the responder (offline, or an LLM responder with its circuit breaker when ``llm`` configures a backend:
-`build_responder`), and the `CommentHandler` that takes comments to replies on air.
+`build_responder`), the `CommentHandler` that takes comments to replies on air, and the `CommentIntake` that runs
+the platform chats ``comments`` names (task "session:comments"; a broken source never stops the stream).
 
 The script knows the clock (``start``: lines for the time of day) and the room: the `CommentHandler` tells the
 planner who joined, who sent gifts and what was asked (`RoomPulse`), and the next product block reacts. With a
@@ -33,6 +35,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .brief import Brief
+from .comments.intake import CommentIntake
 from .errors import ConfigError, StreamerError
 from .llm import ChatModel, LLMConfig, create_chat
 from .llm.breaker import CircuitBreaker
@@ -82,6 +85,10 @@ class SessionSettings(BaseModel):
     llm: LLMConfig = Field(default_factory=LLMConfig, description="the reply model; backend none: offline only")
     start: datetime | None = Field(default=None, description="the show's clock time at its start, for lines about "
                                    "the time of day; None: none (file renders stay the same every time)")
+    on_air_at: float | None = Field(default=None, description="wall-clock time (epoch seconds) of the first frame: "
+                                    "a live session gets ready, then holds until then; None: on air when ready")
+    comments: list[str] = Field(default_factory=list, description="comment source URLs (irc://, twitch://, "
+                                "youtube://, bridge+ws://, file://...: streamer/comments/intake.py)")
 
     @model_validator(mode="after")
     def _even_size(self) -> SessionSettings:
@@ -130,10 +137,13 @@ class Assembly:
     replies: CommentHandler
     script: Show
     seed: int = 0
+    intake: CommentIntake | None = None
 
     async def run(self) -> SessionStats:
         """Run the session to its end, answering comments meanwhile (and writing blocks ahead, with a model)."""
         tasks = [asyncio.create_task(self.replies.run(), name="session:replies")]
+        if self.intake is not None and len(self.intake):
+            tasks.append(asyncio.create_task(self.intake.run(), name="session:comments"))
         planner = self.script.planner
         if isinstance(planner, WriterPlanner):
             tasks.append(asyncio.create_task(planner.write_ahead(), name="session:writer"))
@@ -183,6 +193,10 @@ class Assembly:
         self.script.planner.update(brief)
         return Responder(brief, seed=self.seed)
 
+    def comment_sources_health(self) -> list[dict[str, object]]:
+        """Per comment source: connected, messages per minute, totals, last error (`CommentIntake.health`)."""
+        return self.intake.health() if self.intake is not None else []
+
     def llm_health(self) -> dict[str, object]:
         if isinstance(self.responder, LLMResponder):
             return self.responder.health()
@@ -198,12 +212,18 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     if settings.product_id is not None and settings.product_id not in {p.id for p in brief.products}:
         raise ConfigError(f"unknown product {settings.product_id!r}; the brief has "
                           f"{', '.join(p.id for p in brief.products)}")
+    replies: CommentHandler | None = None
+
+    def offer(ref: str, payload: dict[str, Any]) -> None:
+        assert replies is not None  # comments flow only once the assembly runs
+        replies.offer(ref, payload)
+
+    intake = CommentIntake.from_urls(settings.comments, offer)  # a bad URL fails here, before an output opens
     tts = create_tts(settings.voice, brief.language)
     renderer = SceneRenderer(brief, (settings.width, settings.height), settings.fps, avatar=settings.avatar)
     outputs = [open_output(url) for url in settings.outputs]
     chat = _chat(settings.llm)
     responder = _responder(brief, settings.llm, chat, settings.seed, settings.product_id)
-    replies: CommentHandler | None = None
 
     def event(e: Event) -> None:
         if replies is not None:
@@ -227,10 +247,10 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     script = Show(planner)
     session = Session(brief, script, tts, renderer, outputs, settings.video(),
                       realtime=settings.realtime or any(o.live for o in outputs), duration_s=settings.duration_s,
-                      on_event=event, taps=list(taps))
+                      on_event=event, taps=list(taps), on_air_at=settings.on_air_at)
     replies = CommentHandler(brief, lambda text: session.say(text, source="reply"), emit, responder,
                              observe=planner.observe)
     if settings.product_id is not None:
         session.switch_product(settings.product_id)
     replies.on_event({"type": "product", "product_id": session.health()["product_id"]})
-    return Assembly(session, responder, replies, script, settings.seed)
+    return Assembly(session, responder, replies, script, settings.seed, intake)

@@ -111,6 +111,21 @@ def test_an_update_that_sends_the_masked_key_back_keeps_the_key(server: LiveServ
     assert server.services.store.get_stream(sid).settings["llm"]["api_key"] == ""
 
 
+
+def test_rtmp_stream_keys_never_read_back_and_a_masked_output_sent_back_keeps_its_key(server: LiveServer) -> None:
+    outputs = ["rtmp://ingest.example:1935/live/sk_live_AAA", "rtmp://ingest.example:1935/live/sk_live_BBB"]
+    sid = server.create_stream("keys", outputs=outputs)
+    dev = server.client.post("/api/tokens", json={"name": "k", "role": "developer"}).json()["token"]
+    for headers in ({}, {"Authorization": f"Bearer {dev}"}):
+        for path in (f"/api/streams/{sid}", "/api/streams"):
+            r = server.client.get(path, headers=headers)
+            assert r.status_code == 200 and "sk_live_" not in r.text
+    settings = server.client.get(f"/api/streams/{sid}").json()["settings"]
+    assert settings["outputs"] == ["rtmp://ingest.example:1935/live/****"] * 2
+    settings["outputs"].append("rtmp://other.example/app/sk_live_CCC")
+    assert server.client.patch(f"/api/streams/{sid}", json={"settings": settings}).status_code == 200
+    assert server.services.store.get_stream(sid).settings["outputs"] == [*outputs, "rtmp://other.example/app/sk_live_CCC"]
+
 def test_an_llm_base_url_must_be_http(server: LiveServer) -> None:
     r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF,
                                                  "settings": {"llm": {"base_url": "file:///etc/passwd"}}})

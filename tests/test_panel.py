@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from irc_server import IrcServer
 from test_control_support import ADMIN, LiveServer
 
 pytest.importorskip("playwright", reason="pip install playwright (the PyPI package; Debian's chromium is used)")
@@ -174,3 +175,28 @@ def test_a_stream_gets_its_reply_model_from_the_panel_form(page: Page, server: L
     assert llm["backend"] == "openai" and llm["model"] == '<b onmouseover="x">qwen</b>'
     assert llm["api_key"] == "sk-panel-secret" and llm["first_sentence_timeout_s"] == 1.2
     assert "sk-panel-secret" not in page.content()
+
+
+def test_a_chat_source_set_in_the_panel_connects_and_its_state_shows_in_the_health(page: Page, server: LiveServer,
+                                                                                    tmp_path: Path) -> None:
+    root = tmp_path / "ircd"
+    root.mkdir()
+    ircd = IrcServer(root, password="hunter22")
+    ircd.start()
+    try:
+        log_in(page, server)
+        page.click("#new-stream summary")
+        form = page.locator("#new-stream-form")
+        form.locator("[name=name]").fill("IRC room")
+        form.locator("[name=brief_yaml]").fill("language: en\nproducts:\n  - {id: p1, name: Mug, price: 9}\n")
+        form.locator("[name=voice]").fill("espeak:en-us")
+        form.locator("[name=size]").fill("320x180")
+        form.locator("[name=comments]").fill(f"irc://host:hunter22@127.0.0.1:{ircd.port}/#room")
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#stream-name")).to_have_text("IRC room", timeout=10_000)
+        page.click("#btn-start")
+        expect(page.locator("#stream-state")).to_have_text("live", timeout=30_000)
+        expect(page.locator("#health-stats dd[data-key=sources_state]")).to_contain_text("irc1: up", timeout=20_000)
+        assert "hunter22" not in page.content()
+    finally:
+        ircd.stop()

@@ -1,7 +1,11 @@
 """`streamer run BRIEF --out URL ...`: one live session from a brief to files and/or RTMP.
 
 A live run (RTMP, or ``--realtime``) speaks of the time of day by the machine's clock (``STREAMER_SHOW_CLOCK=HH:MM``
-or ``--start HH:MM`` set it); a file render does only with ``--start``, so it comes out the same every time."""
+or ``--start HH:MM`` set it); a file render does only with ``--start``, so it comes out the same every time.
+
+``--comments URL`` (repeatable) connects the room's chats (streamer/comments/intake.py); ``--transcript FILE`` writes
+what was said as JSON lines ``{"t", "source", "text", "product_id", "complete"}`` (``t``: media seconds when the line
+began; ``source``: script, reply or say), each flushed as soon as the line has played."""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ import os
 import re
 import signal
 import sys
+from pathlib import Path
+from typing import IO, Any
 
 from ..brief import load_brief
 from ..errors import ConfigError
@@ -42,6 +48,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="script variation seed")
     p.add_argument("--start", metavar="HH:MM", help="the show's clock time at its start, for lines about the time "
                    "of day (default: the clock, for live runs; none for file renders)")
+    p.add_argument("--comments", action="append", default=[], metavar="URL",
+                   help="a chat to answer: irc://host:port/#chan, twitch://CHAN, youtube://VIDEO_ID, "
+                        "bridge+ws://host:port, file://comments.jsonl; repeat for several")
+    p.add_argument("--transcript", metavar="FILE", help="write what was said as JSON lines, flushed per line")
     p.add_argument("--stats", action="store_true", help="print the final health stats as JSON on stdout")
     p.set_defaults(func=run)
 
@@ -73,16 +83,50 @@ def run(args: argparse.Namespace) -> int:
     settings = SessionSettings(voice=args.voice, avatar=args.avatar, width=width, height=height, fps=args.fps,
                                bitrate=args.bitrate, preset=args.preset, encoder_threads=args.encoder_threads,
                                seed=args.seed, outputs=args.out, realtime=args.realtime, duration_s=args.duration,
-                               llm=LLMConfig.from_env(), start=start)
-    assembly = assemble(brief, settings)
-    stats = asyncio.run(_run_until_signal(assembly))
-    health = {**assembly.session.health(), "llm": assembly.llm_health()}
+                               llm=LLMConfig.from_env(), start=start, comments=args.comments)
+    transcript = _open_transcript(args.transcript) if args.transcript else None
+    try:
+        assembly = assemble(brief, settings, on_event=Transcript(transcript) if transcript else None)
+        stats = asyncio.run(_run_until_signal(assembly))
+    finally:
+        if transcript is not None:
+            transcript.close()
+    health = {**assembly.session.health(), "llm": assembly.llm_health(),
+              "comment_sources": assembly.comment_sources_health()}
     log.info("done: %d frames, %d samples (%.2f s), %d sentences", stats.frames, stats.samples,
              stats.frames / args.fps, stats.utterances)
     if args.stats:
         json.dump(health, sys.stdout, ensure_ascii=False)
         print()
     return 0
+
+
+def _open_transcript(path: str) -> IO[str]:
+    try:
+        return Path(path).open("w", encoding="utf-8")
+    except OSError as e:
+        raise ConfigError(f"--transcript {path}: {e.strerror or e}") from None
+
+
+class Transcript:
+    """Session events -> one JSON line per line said, written and flushed when it has played (``speech_end``)."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self._out = out
+        self._product: str | None = None
+        self._on_screen: str | None = None
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if event["type"] == "product":
+            self._on_screen = event.get("product_id")
+        elif event["type"] == "speech_start":
+            # speech_end names no product: it is the one the line started with (a reply: the one on screen)
+            self._product = event.get("product_id") or self._on_screen
+        elif event["type"] == "speech_end":
+            line = {"t": round(event["t"] - event.get("played_s", 0.0), 3), "source": event["source"],
+                    "text": event["text"], "product_id": self._product, "complete": event.get("complete", True)}
+            self._out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            self._out.flush()
 
 
 async def _run_until_signal(assembly: Assembly) -> SessionStats:

@@ -1,7 +1,7 @@
 """API payloads (pydantic): the one source of truth shared by REST, the /ws protocol, the panel and the workers.
 
 Commands are a tagged union on ``type``: the same ``Command`` is posted to ``/api/streams/{id}/commands``, sent as a
-/ws message and passed down the pipe to the worker process that runs the session.
+/ws message and passed over the link (a Unix socket) to the worker process that runs the session.
 """
 
 from __future__ import annotations
@@ -24,9 +24,13 @@ from pydantic import (
     model_validator,
 )
 
+from ..comments.intake import check_source_url
 from ..comments.model import CommentKind
+from ..comments.sources.base import redact_url
+from ..errors import ConfigError
 from ..llm import LLMConfig
 from ..llm.config import ENV_PREFIX
+from ..media.outputs import redact_stream_key
 
 Role = Literal["admin", "operator", "developer"]
 StreamState = Literal["stopped", "starting", "live", "restarting", "stopping", "failed"]
@@ -80,6 +84,19 @@ class StreamLLM(BaseModel):
                                   api_key=self.api_key.get_secret_value() if self.api_key else None)
 
 
+def _unmasked(sent: list[str], stored: list[str]) -> list[str]:
+    """Outputs as sent, each masked one (``rtmp://host/live/****``, as responses show it) replaced by the stored
+    URL it stands for, in order, so two keys on one ingest stay apart."""
+    left = list(stored)
+    out = []
+    for url in sent:
+        match = next((s for s in left if url != s and redact_stream_key(s) == url), None)
+        if match is not None:
+            left.remove(match)
+        out.append(match or url)
+    return out
+
+
 class StreamSettings(BaseModel):
     """How a stream looks and where it goes."""
 
@@ -96,6 +113,31 @@ class StreamSettings(BaseModel):
     record: bool = Field(default=False, description="also record each run to a .mkv file in the data directory")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="script variation seed")
     llm: StreamLLM = Field(default_factory=StreamLLM, description="the reply model; unset fields: STREAMER_LLM_*")
+    comments: list[str] = Field(default_factory=list, max_length=8, description="comment sources: irc://, "
+                                "twitch://, youtube://, bridge+ws://... URLs; passwords and keys in them read back "
+                                "masked, and sending a masked URL back keeps the stored one")
+
+    @field_validator("comments")
+    @classmethod
+    def _comments(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if len(url) > 500:
+                raise ValueError("a comment source URL is at most 500 characters")
+            if url.strip().lower().startswith("file:"):  # an API client must not pick files the server reads
+                raise ValueError("file:// comment sources are for `streamer run` only")
+            try:
+                check_source_url(url)
+            except ConfigError as e:
+                raise ValueError(str(e)) from None
+        return v
+
+    @field_serializer("outputs")
+    def _outputs_out(self, v: list[str], info: FieldSerializationInfo) -> list[str]:
+        return list(v) if (info.context or {}).get("secrets") else [redact_stream_key(url) for url in v]
+
+    @field_serializer("comments")
+    def _comments_out(self, v: list[str], info: FieldSerializationInfo) -> list[str]:
+        return list(v) if (info.context or {}).get("secrets") else [redact_url(url) for url in v]
 
     @field_validator("size")
     @classmethod
@@ -125,11 +167,15 @@ class StreamSettings(BaseModel):
         return self.model_dump(mode="json", context={"secrets": True})
 
     def keep_secrets_of(self, old: StreamSettings) -> StreamSettings:
-        """These settings, with the stored API key kept where the update left it out or sent the mask back."""
+        """These settings, with the stored API key kept where the update left it out or sent the mask back, and
+        each output and comment source URL sent back masked replaced by the stored URL it stands for."""
+        stored = {redact_url(url): url for url in old.comments}
+        kept = self.model_copy(update={"comments": [stored.get(url, url) for url in self.comments],
+                                       "outputs": _unmasked(self.outputs, old.outputs)})
         key = self.llm.api_key
         if key is None or key.get_secret_value() == SECRET_MASK:
-            return self.model_copy(update={"llm": self.llm.model_copy(update={"api_key": old.llm.api_key})})
-        return self
+            return kept.model_copy(update={"llm": self.llm.model_copy(update={"api_key": old.llm.api_key})})
+        return kept
 
     @property
     def width(self) -> int:
@@ -278,7 +324,7 @@ class UpdateProduct(BaseModel):
         raise KeyError(self.product_id)
 
     def wire(self) -> dict[str, Any]:
-        """The command as it travels (to the worker, over the pipe): only the fields that were sent, so a null
+        """The command as it travels (to the worker, over the link): only the fields that were sent, so a null
         that clears a fact stays apart from a field left out."""
         return self.model_dump(exclude_unset=True) | {"type": self.type}
 
@@ -291,7 +337,8 @@ SESSION_COMMANDS = ("say", "interrupt", "switch_product", "pause_script", "resum
 
 class CommandResult(BaseModel):
     ok: bool = True
-    ref: str | None = Field(default=None, description="for comments: the id their decision event carries")
+    ref: str | None = Field(default=None, description="for comments: the id their decision event carries; for "
+                            "say: the speech_id its speech_start and speech_end events carry")
 
 
 # --- schedules -------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 import websockets
 
 from ..model import Comment, CommentError, CommentKind
-from .base import Backoff
+from .base import Backoff, SourceStatus, redact_url
 from .payload import MAX_PAYLOAD_BYTES, parse_payload
 
 __all__ = ["DY_KINDS", "BridgeSource", "parse_bridge_message"]
@@ -93,13 +93,15 @@ class BridgeSource:
         self.backoff = backoff or Backoff()
         self.max_reconnects = max_reconnects  # None: forever (a 24/7 room); tests bound it
         self.dropped = 0  # messages that were not comments we could read
+        self.status = SourceStatus()
 
     async def stream(self) -> AsyncIterator[Comment]:
         reconnects = 0
         while True:
             try:
                 async with websockets.connect(self.url, max_size=MAX_PAYLOAD_BYTES, open_timeout=10) as ws:
-                    log.info("bridge connected to %s", self.url)
+                    self.status.up()
+                    log.info("bridge connected to %s", redact_url(self.url))
                     async for message in ws:
                         try:
                             comment = parse_bridge_message(message, self.platform)
@@ -111,7 +113,10 @@ class BridgeSource:
                         if comment is not None:
                             yield comment
             except (OSError, websockets.WebSocketException, TimeoutError) as e:
-                log.warning("bridge %s: %s", self.url, e)
+                log.warning("bridge %s: %s", redact_url(self.url), e)
+                self.status.down(str(e) or type(e).__name__)
+            finally:
+                self.status.connected = False
             reconnects += 1
             if self.max_reconnects is not None and reconnects > self.max_reconnects:
                 return

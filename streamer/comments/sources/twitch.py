@@ -5,7 +5,8 @@ Anonymous read-only login (nick ``justinfan<digits>``, no token) is enough to re
 capabilities and carries on without them on a plain IRC server (which answers CAP NAK), so any RFC 1459 server works.
 
 What becomes a `Comment`: PRIVMSG (chat; with a ``bits`` tag a gift of bits), USERNOTICE sub/resub (follow),
-subgift/submysterygift (gift), raid (enter, count = raiders), and JOINs of other users (enter).
+subgift/submysterygift (gift), raid (enter, count = raiders), and JOINs of other users (enter). Comments carry
+``platform`` (twitch; a plain IRC room is named as the caller says, e.g. irc).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import AsyncIterator
 
 from ...errors import ConfigError
 from ..model import Comment, CommentKind
-from .base import Backoff
+from .base import Backoff, SourceStatus
 from .irc import IrcMessage, irc_line
 
 __all__ = ["TwitchChat"]
@@ -52,19 +53,26 @@ class TwitchChat:
 
     def __init__(self, channel: str, *, host: str = TWITCH_HOST, port: int = TWITCH_TLS_PORT, tls: bool = True,
                  nick: str | None = None, token: str | None = None, backoff: Backoff | None = None,
-                 idle_ping_s: float = IDLE_PING_S, max_reconnects: int | None = None) -> None:
+                 idle_ping_s: float = IDLE_PING_S, max_reconnects: int | None = None,
+                 platform: str = "twitch") -> None:
         self.channel = "#" + channel.lstrip("#").lower()
         self.host, self.port, self.tls = host, port, tls
         self.nick = nick or f"justinfan{random.randint(10_000, 99_999)}"
-        if token and not token.startswith("oauth:"):
-            token = "oauth:" + token
+        if token and host.endswith("twitch.tv") and not token.startswith("oauth:"):
+            token = "oauth:" + token  # Twitch's form of PASS; a plain IRC server takes its password as it is
         self.token = token
+        self.platform = platform
         self.backoff = backoff or Backoff()
         self.idle_ping_s = idle_ping_s
         self.max_reconnects = max_reconnects
-        self.connections = 0  # successful registrations, for health and tests
+        self.status = SourceStatus()
         self.pongs = 0        # PONGs we sent to server PINGs
         self.pings = 0        # keepalive PINGs we sent on an idle link
+
+    @property
+    def connections(self) -> int:
+        """Successful registrations, for health and tests."""
+        return self.status.connections
 
     async def stream(self) -> AsyncIterator[Comment]:
         failures = 0
@@ -73,11 +81,15 @@ class TwitchChat:
                 async for comment in self._session():
                     yield comment
             except _Reconnect as e:
-                log.info("twitch %s: reconnecting (%s)", self.channel, e)
+                log.info("%s %s: reconnecting (%s)", self.platform, self.channel, e)
+                self.status.down(str(e))
                 if e.requested:
                     self.backoff.reset()  # Twitch asked (maintenance): come back after the shortest wait
             except (OSError, TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
-                log.warning("twitch %s: %s", self.channel, e)
+                log.warning("%s %s: %s", self.platform, self.channel, e)
+                self.status.down(str(e) or type(e).__name__)
+            finally:
+                self.status.connected = False
             failures += 1
             if self.max_reconnects is not None and failures > self.max_reconnects:
                 return
@@ -124,7 +136,7 @@ class TwitchChat:
                     await writer.drain()
                 elif msg.command == "001":
                     registered = True
-                    self.connections += 1
+                    self.status.up()
                     writer.write(irc_line("JOIN", self.channel))
                     await writer.drain()
                 elif msg.command == "NOTICE" and "authentication failed" in msg.trailing.lower():
@@ -155,7 +167,7 @@ class TwitchChat:
 
         def make(text: str = "", kind: CommentKind = CommentKind.CHAT, gift: str = "", count: str = "1") -> Comment:
             return Comment(text=text, user=tags.get("display-name") or tags.get("login") or msg.nick,
-                           user_id=tags.get("user-id", ""), platform="twitch", id=tags.get("id", ""), kind=kind,
+                           user_id=tags.get("user-id", ""), platform=self.platform, id=tags.get("id", ""), kind=kind,
                            time=int(sent_ms) / 1000.0 if sent_ms.isdigit() else time.time(), gift=gift,
                            count=int(count) if count.isdigit() else 1)
 

@@ -5,6 +5,11 @@ poller honours both, so it neither misses messages nor burns quota. Message type
 textMessageEvent (chat), superChatEvent / superStickerEvent / membershipGiftingEvent (gift), newSponsorEvent /
 memberMilestoneChatEvent (follow). The stream ends when the chat ends (chatEndedEvent, ``offlineAt``, or the API's
 ``liveChatEnded`` / ``liveChatNotFound`` errors). Quota and server errors back off and retry the same page.
+
+A 24/7 room must not spend its project's daily quota by noon: with ``daily_quota_units`` the poller never asks more
+often than that budget allows for a whole day (``LIST_COST_UNITS`` per request), however short the interval the API
+suggests. `YouTubeVideoChat` starts from a video id (``youtube://VIDEO_ID``): it looks up the video's live chat,
+then polls it.
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import httpx
 
 from ...errors import ConfigError
 from ..model import Comment, CommentKind
-from .base import Backoff, Sleep
+from .base import Backoff, Sleep, SourceStatus
 
-__all__ = ["YouTubeLiveChat", "comment_from_item", "resolve_live_chat_id"]
+__all__ = ["LIST_COST_UNITS", "YouTubeLiveChat", "YouTubeVideoChat", "comment_from_item", "resolve_live_chat_id"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +35,8 @@ MESSAGES_PATH = "/youtube/v3/liveChat/messages"
 VIDEOS_PATH = "/youtube/v3/videos"
 DEFAULT_INTERVAL_S = 5.0
 REQUEST_TIMEOUT_S = 15.0
+LIST_COST_UNITS = 5  # quota units one liveChatMessages.list request costs (the API's quota cost table)
+DAY_S = 86_400.0
 _ENDED = {"liveChatEnded", "liveChatNotFound", "liveChatDisabled"}
 _RETRY = {"rateLimitExceeded", "quotaExceeded", "backendError", "internalError"}
 
@@ -110,8 +117,10 @@ async def resolve_live_chat_id(video_id: str, *, api_key: str | None = None, tok
     params, headers = _auth(api_key, token)
     async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S, headers=headers) as client:
         r = await client.get(VIDEOS_PATH, params={"part": "liveStreamingDetails", "id": video_id, **params})
-        r.raise_for_status()
-        items = r.json().get("items") or []
+        if r.status_code != 200:  # not raise_for_status: its message holds the URL, and the URL holds the key
+            raise ConfigError(f"youtube: videos.list HTTP {r.status_code} {_reason(r)}".rstrip())
+        body = _json(r) or {}
+        items = body.get("items") or []
     chat_id = items[0].get("liveStreamingDetails", {}).get("activeLiveChatId") if items else None
     if not chat_id:
         raise ConfigError(f"youtube: video {video_id} has no active live chat")
@@ -123,7 +132,11 @@ class YouTubeLiveChat:
 
     def __init__(self, live_chat_id: str, *, api_key: str | None = None, token: str | None = None,
                  base_url: str = API_BASE, skip_backlog: bool = False, sleep: Sleep = asyncio.sleep,
-                 backoff: Backoff | None = None, max_errors: int | None = None) -> None:
+                 backoff: Backoff | None = None, max_errors: int | None = None,
+                 daily_quota_units: int | None = None) -> None:
+        if daily_quota_units is not None and daily_quota_units < LIST_COST_UNITS:
+            raise ConfigError(f"youtube: a daily quota of {daily_quota_units} units buys no request "
+                              f"({LIST_COST_UNITS} units each)")
         self.live_chat_id = live_chat_id
         self._params, self._headers = _auth(api_key, token)
         self.base_url = base_url
@@ -133,6 +146,9 @@ class YouTubeLiveChat:
         self.max_errors = max_errors
         self.page_token: str | None = None
         self.requests = 0
+        # the shortest wait between requests that keeps a whole day of polling within the budget
+        self.min_interval_s = DAY_S * LIST_COST_UNITS / daily_quota_units if daily_quota_units else 0.0
+        self.status = SourceStatus()
 
     async def stream(self) -> AsyncIterator[Comment]:
         errors = 0
@@ -152,6 +168,8 @@ class YouTubeLiveChat:
                     log.warning("youtube poll: %s", e)
                 body = _json(r) if r is not None and r.status_code == 200 else None
                 if body is not None:
+                    if not self.status.connected:
+                        self.status.up()
                     errors = 0
                     self.backoff.reset()
                     ended = False
@@ -167,10 +185,11 @@ class YouTubeLiveChat:
                     if ended or body.get("offlineAt"):
                         return
                     interval_ms = body.get("pollingIntervalMillis")
-                    await self._sleep(interval_ms / 1000.0 if isinstance(interval_ms, int | float)
-                                      else DEFAULT_INTERVAL_S)
+                    interval_s = interval_ms / 1000.0 if isinstance(interval_ms, int | float) else DEFAULT_INTERVAL_S
+                    await self._sleep(max(interval_s, self.min_interval_s))
                     continue
                 reason = _reason(r) if r is not None else ""
+                self.status.down(f"HTTP {r.status_code} {reason}".rstrip() if r is not None else "no response")
                 if reason in _ENDED:
                     log.info("youtube chat %s: %s", self.live_chat_id, reason)
                     return
@@ -180,3 +199,32 @@ class YouTubeLiveChat:
                 if self.max_errors is not None and errors > self.max_errors:
                     return
                 await self.backoff.wait()
+
+
+class YouTubeVideoChat:
+    """The live chat of one video: ``videos.list`` finds its chat, then `YouTubeLiveChat` polls it. A restarted
+    stream continues from the page it had reached, so the backlog is not read twice."""
+
+    def __init__(self, video_id: str, *, api_key: str | None = None, token: str | None = None,
+                 base_url: str = API_BASE, daily_quota_units: int | None = None) -> None:
+        _auth(api_key, token)  # no key and no token: an error now, not at the first poll
+        self.video_id = video_id
+        self._api_key, self._token = api_key, token
+        self.base_url = base_url
+        self.daily_quota_units = daily_quota_units
+        self.chat: YouTubeLiveChat | None = None
+        self.status = SourceStatus()
+
+    async def stream(self) -> AsyncIterator[Comment]:
+        if self.chat is None:
+            try:
+                chat_id = await resolve_live_chat_id(self.video_id, api_key=self._api_key, token=self._token,
+                                                     base_url=self.base_url)
+            except (httpx.HTTPError, ConfigError) as e:
+                self.status.down(str(e) or type(e).__name__)
+                raise
+            self.chat = YouTubeLiveChat(chat_id, api_key=self._api_key, token=self._token, base_url=self.base_url,
+                                        daily_quota_units=self.daily_quota_units)
+            self.status = self.chat.status
+        async for comment in self.chat.stream():
+            yield comment

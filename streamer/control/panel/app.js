@@ -208,6 +208,12 @@ function llmState(llm) {
   return parts.join(" · ");
 }
 
+function sourcesState(sources) {
+  // viewers never write here, but a platform's error text might echo theirs: el() sets text, never HTML
+  return (sources || []).map((s) => `${s.name}: ${s.connected ? t("up") : t("down")} · ${s.messages_per_min}/min` +
+    (s.last_error ? ` · ${s.last_error}` : "")).join(", ") || "-";
+}
+
 function showHealth(h) {
   chart.add(h);
   const outputs = Object.entries(h.outputs || {}).map(([name, o]) => `${name}: ${o.state}`).join(", ") || "-";
@@ -215,7 +221,7 @@ function showHealth(h) {
     ["fps_now", h.fps_now], ["late_frames", h.late_frames], ["lag", h.lag_s?.toFixed?.(3)],
     ["av_offset", h.av_offset_ms], ["comments_pending", h.comments_pending],
     ["responder_ms", h.responder_ms == null ? "-" : Math.round(h.responder_ms)], ["outputs_state", outputs],
-    ["llm_state", llmState(h.llm)],
+    ["llm_state", llmState(h.llm)], ["sources_state", sourcesState(h.comment_sources)],
   ];
   $("#health-stats").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", {}, t(k)), el("dd", { dataset: { key: k } }, v ?? "-")]));
 }
@@ -339,6 +345,7 @@ $("#new-stream-form").addEventListener("submit", async (e) => {
       settings: {
         size: f.size.value, fps: Number(f.fps.value), voice: f.voice.value.trim() || null,
         outputs: f.outputs.value.split("\n").map((x) => x.trim()).filter(Boolean),
+        comments: f.comments.value.split("\n").map((x) => x.trim()).filter(Boolean),
         llm: llmSettings(f),
       },
     });
