@@ -4,14 +4,17 @@
 ``Responder`` or ``LLMResponder``, from ``streamer.session_builder``) decides and words the answer. An LLM reply is
 handed to the session sentence by sentence, each one as soon as it passed the guard, so the first sentence is being
 voiced while the model still writes. At most one reply waits behind the one on air: the next comment is taken from
-triage when the last reply has started playing (or was dropped, or after ``REPLY_WAIT_S``), so triage's ordering,
-not arrival order, still decides who is answered. The offline responder runs off the event loop.
+triage when the last reply's own first piece has started playing (or was dropped, or after ``REPLY_WAIT_S``; an
+event of an earlier reply does not count, or replies would pile up in the speech queue in a flood), so triage's
+ordering, not arrival order, still decides who is answered. The offline responder runs off the event loop.
 
 The room also feeds the script: ``observe`` (the planner's) hears of every viewer who joins, every gift and every
 question that got past the filters (``RoomPulse``), so the next product block welcomes, thanks and answers.
 
 Every comment gets exactly one ``decision`` event, carrying the ``ref`` its ``comment`` event had; for a streamed
 reply it comes when the reply is complete, with ``latency_ms`` measured to the first sentence handed to the voice.
+A question triage's bound pushes out of the queue, or drops for its age, gets ``ignore`` with reason
+``queue_full`` or ``expired``: nothing about a comment is kept once it has its decision, so a flood leaves no trace.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ class CommentHandler:
         self._emit = emit
         self._wake = asyncio.Event()
         self._reply_done = asyncio.Event()
+        self._awaited: str | None = None  # the text of the last reply's first piece (None: any reply's events)
         self._offered: dict[str, float] = {}  # ref -> when it arrived, for latency
         self._thanks_refs: list[str] = []
         self._interrupts = 0
@@ -67,6 +71,8 @@ class CommentHandler:
                     "platform": comment.platform, "kind": str(comment.kind),
                     **({"gift": comment.gift, "count": comment.count} if comment.gift else {})})
         verdict = self.triage.offer(comment)
+        if verdict.evicted is not None:
+            self._gone(verdict.evicted, "queue_full")
         if self._observe is not None:
             pulse = room_pulse(comment, verdict)
             if pulse:
@@ -98,11 +104,16 @@ class CommentHandler:
                 log.warning("responder does not know product %r", event.get("product_id"))
         elif (event["type"] in ("speech_start", "speech_end") and event.get("source") == "reply") \
                 or event["type"] == "speech_dropped":
-            self._reply_done.set()  # on air, cut short or flushed by an interrupt: the next answer may be prepared
+            # the awaited piece started or was flushed; its text alone (a speech_end of the same text belongs to
+            # an earlier reply that said the same, e.g. a welcome)
+            if self._awaited is None or (event.get("text") == self._awaited and event["type"] != "speech_end"):
+                self._reply_done.set()  # on air, cut short or flushed by an interrupt: the next answer may come
 
     async def run(self) -> None:
         while True:
             item = self.triage.next()
+            for old in self.triage.queue.take_expired():
+                self._gone(old, "expired")
             if item is None:
                 self._wake.clear()
                 await self._wake.wait()
@@ -136,7 +147,7 @@ class CommentHandler:
         if action != "reply" or not text:
             return False
         self._reply_done.clear()
-        self._say(text)
+        self._awaited = _first_piece(self._say(text))
         self._emit({"type": "reply", "ref": refs[0] if refs else None, "text": text})
         return True
 
@@ -148,6 +159,7 @@ class CommentHandler:
                 self._decided(ref, str(decision.intent), str(decision.action), "", decision.reason, t0)
             return False
         self._reply_done.clear()
+        self._awaited = ""  # until its first sentence is handed over, no event is this reply's
         interrupts = self._interrupts
         said: list[str] = []
         first_ms: float | None = None
@@ -157,7 +169,9 @@ class CommentHandler:
                     break
                 if first_ms is None:
                     first_ms = round((time.monotonic() - t0) * 1000, 1)
-                self._say(sentence)
+                piece = _first_piece(self._say(sentence))
+                if not said:
+                    self._awaited = piece
                 said.append(sentence)
         text = ("" if self.brief.language == "zh" else " ").join(said)
         for ref in refs:
@@ -166,6 +180,11 @@ class CommentHandler:
         if said:
             self._emit({"type": "reply", "ref": refs[0] if refs else None, "text": text})
         return bool(said)
+
+    def _gone(self, item: Triaged, reason: str) -> None:
+        """A queued question that will not be answered: pushed out by the queue's bound, or too old."""
+        ref = item.comment.id
+        self._decided(ref, str(item.intent), "ignore", "", reason, self._offered.pop(ref, time.monotonic()))
 
     def _refs(self, item: Triaged | ThankYou) -> list[str]:
         if isinstance(item, Triaged):
@@ -180,6 +199,14 @@ class CommentHandler:
         self.last_latency_ms = latency_ms
         self._emit({"type": "decision", "ref": ref, "intent": intent, "action": action, "text": text,
                     "latency_ms": latency_ms, **({"reason": reason} if reason else {})})
+
+
+def _first_piece(requests: object) -> str | None:
+    """The text of the first piece ``say`` queued (a session's ``say`` returns its requests), None if unknown."""
+    if isinstance(requests, list) and requests:
+        text = getattr(requests[0], "text", None)
+        return text if isinstance(text, str) else None
+    return None
 
 
 def room_pulse(comment: Comment, verdict: Verdict) -> RoomPulse:

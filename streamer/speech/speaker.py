@@ -292,7 +292,7 @@ class Speaker:
     async def _voiced(self, text: str) -> Voiced:
         pieces: list[np.ndarray] = []
         marks: list[Mark] = []
-        async for chunk in self._tts.synthesize(text):
+        for chunk in await self._tts.synthesize_whole(text):  # whole: an engine failing part-way can be replaced
             pieces.append(chunk.pcm)
             marks.extend(chunk.marks)
         if not pieces:

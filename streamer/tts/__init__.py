@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from streamer.errors import ConfigError
 from streamer.tts.base import CHUNK_MAX_S, SAMPLE_RATE, TTS, Mark, SpeechChunk, SynthesisMetrics
-from streamer.tts.fallback import FallbackTTS
+from streamer.tts.fallback import DEFAULT_TIMEOUT_S, FallbackTTS
 
 __all__ = [
     "CHUNK_MAX_S",
@@ -44,7 +44,7 @@ def normalize_language(language: str) -> str:
     raise ConfigError(f"unsupported language {language!r}: use zh or en")
 
 
-def create_tts(voice: str | None, language: str, *, timeout_s: float = 5.0) -> TTS:
+def create_tts(voice: str | None, language: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> TTS:
     """The TTS for ``--voice ENGINE:VOICE`` (or the language's default when None), with espeak-ng as fallback.
 
     Defaults: English -> piper (joe) then espeak-ng en-us; Chinese -> edge-tts (zh-CN-XiaoxiaoNeural) then espeak-ng

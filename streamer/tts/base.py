@@ -11,6 +11,8 @@ What lives here rather than in each engine (one place to get it right):
 - re-chunking into short pieces, so a sentence synthesised in one go still flows downstream in small steps
   (bounded look-ahead, cheap interrupts); each mark travels with the piece in which it starts;
 - error mapping: anything an engine raises becomes an ``EngineError`` naming the engine;
+- garbage stops here: a chunk at a sample rate no voice has, with NaN or infinite samples or float samples far over
+  full scale, or more audio than the sentence could take (a runaway stream) is an ``EngineError``, never audio;
 - retry of retryable errors, only before the first chunk went out (never repeat audio);
 - metrics of the last utterance (time to first chunk, compute time, audio seconds, real-time factor).
 """
@@ -35,6 +37,9 @@ from streamer.tts.loudness import TARGET_LUFS, LoudnessNormalizer
 SAMPLE_RATE = 48_000  # the session's audio rate; AAC is encoded at this rate
 CHUNK_MAX_S = 0.2  # longest piece handed downstream; short enough for a ~0.3-1 s look-ahead window
 LEVEL_INLINE_S = 0.25  # shorter pieces are resampled and levelled on the event loop; longer ones in a thread
+MIN_RATE, MAX_RATE = 8_000, 192_000  # sample rates an engine may speak at (Hz)
+MAX_FLOAT_PEAK = 2.0  # float samples beyond 6 dB over full scale are not speech but a broken engine
+MAX_AUDIO_S, MAX_AUDIO_PER_CHAR_S = 10.0, 0.5  # audio one sentence may take: slower than any voice speaks
 
 MarkKind = Literal["phoneme", "word"]
 
@@ -97,6 +102,15 @@ class TTS(ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook, most engines hold nothing
         """Release sockets, processes or models."""
 
+    def health(self) -> dict[str, object]:
+        """For the stream's health report: the engine speaking."""
+        return {"engine": self.name}
+
+    async def synthesize_whole(self, text: str) -> list[SpeechChunk]:
+        """The whole sentence, for a caller that plays none of it before it is complete (the speaker). A chain
+        of engines may then replace one that fails part-way (``FallbackTTS``); a single engine just collects."""
+        return [chunk async for chunk in self.synthesize(text)]
+
     async def synthesize(self, text: str) -> AsyncGenerator[SpeechChunk, None]:
         """Yield chunks at SAMPLE_RATE, mono float32, at most CHUNK_MAX_S each; raise EngineError on failure."""
         metrics = SynthesisMetrics(engine=self.name, chars=len(text))
@@ -127,6 +141,7 @@ class TTS(ABC):
         resampler = StreamResampler()
         leveller = None if self.loudness_lufs is None else LoudnessNormalizer(self.loudness_lufs, self._level_gain)
         chunker = _Chunker()
+        check = _Garbage(self.name, text)
         agen = aiter(self._synthesize(text))
         try:
             while True:
@@ -141,6 +156,7 @@ class TTS(ABC):
                     raise EngineError(f"{self.name}: {type(exc).__name__}: {exc}", retryable=True) from exc
                 finally:
                     metrics.compute_s += time.perf_counter() - t0
+                check(chunk)
                 pcm = await _resample_and_level(resampler, leveller, chunk)
                 for piece in chunker.push(pcm, chunk.marks):
                     if metrics.first_chunk_s is None:
@@ -161,6 +177,32 @@ class TTS(ABC):
             close = getattr(agen, "aclose", None)  # stop subprocesses/requests on interrupt
             if close is not None:
                 await close()
+
+
+class _Garbage:
+    """Refuses what an engine hands over that is not audio of the sentence asked for (see the module docstring)."""
+
+    def __init__(self, engine: str, text: str) -> None:
+        self._engine = engine
+        self._chars = len(text)
+        self._max_s = MAX_AUDIO_S + MAX_AUDIO_PER_CHAR_S * len(text)
+        self._seconds = 0.0
+
+    def __call__(self, chunk: SpeechChunk) -> None:
+        if not MIN_RATE <= chunk.sample_rate <= MAX_RATE:
+            raise EngineError(f"{self._engine}: returned audio at {chunk.sample_rate} Hz, not a voice's sample rate",
+                              retryable=False)
+        pcm = np.asarray(chunk.pcm)
+        if pcm.dtype.kind == "f" and pcm.size:
+            if not np.isfinite(pcm).all():
+                raise EngineError(f"{self._engine}: returned NaN or infinite samples", retryable=False)
+            peak = float(np.max(np.abs(pcm)))
+            if peak > MAX_FLOAT_PEAK:
+                raise EngineError(f"{self._engine}: returned samples at {peak:.3g} times full scale", retryable=False)
+        self._seconds += pcm.size / chunk.sample_rate
+        if self._seconds > self._max_s:
+            raise EngineError(f"{self._engine}: more than {self._max_s:.0f} s of audio for a sentence of "
+                              f"{self._chars} characters", retryable=False)
 
 
 async def _resample_and_level(resampler: StreamResampler, leveller: LoudnessNormalizer | None,

@@ -31,12 +31,14 @@ Outcome = Literal["queued", "thanks", "dropped", "blocked"]
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What triage did with one comment; ``reason`` says why it was dropped or blocked."""
+    """What triage did with one comment; ``reason`` says why it was dropped or blocked. ``evicted``: the queued
+    question the bound pushed out to make room for this one (it will not be answered either)."""
 
     comment: Comment
     intent: Intent
     outcome: Outcome
     reason: str = ""
+    evicted: Triaged | None = None
 
 
 def classify(text: str, classifier: IntentClassifier) -> tuple[Intent, FilterHit | None]:
@@ -65,10 +67,13 @@ class Triage:
         self.counts: dict[str, int] = {}
         warm_up()
 
-    def _verdict(self, comment: Comment, intent: Intent, outcome: Outcome, reason: str = "") -> Verdict:
+    def _verdict(self, comment: Comment, intent: Intent, outcome: Outcome, reason: str = "",
+                 evicted: Triaged | None = None) -> Verdict:
         key = reason or outcome
         self.counts[key] = self.counts.get(key, 0) + 1
-        return Verdict(comment, intent, outcome, reason)
+        if evicted is not None:
+            self.counts["queue_full"] = self.counts.get("queue_full", 0) + 1
+        return Verdict(comment, intent, outcome, reason, evicted)
 
     def offer(self, comment: Comment) -> Verdict:
         if comment.kind is not CommentKind.CHAT:
@@ -92,7 +97,7 @@ class Triage:
         pushed_out = self.queue.push(item)
         if pushed_out is item:
             return self._verdict(comment, intent, "dropped", "queue_full")
-        return self._verdict(comment, intent, "queued")
+        return self._verdict(comment, intent, "queued", evicted=pushed_out)
 
     def next(self) -> QueueItem | None:
         """The next thing to answer (`Triaged` or `ThankYou`), or None."""

@@ -2,8 +2,9 @@
 
 Each waiting comment has an effective priority ``base(intent) + aging_per_s * seconds waited``, so a spec
 question overtakes new price questions after a while instead of starving. Questions older than ``max_age_s`` are
-dropped when they come up (answering a two-minute-old question confuses everyone else). At ``capacity`` the lowest
-item goes, or the newcomer when it is the lowest: memory stays flat however fast the chat runs.
+dropped when they come up (answering a two-minute-old question confuses everyone else; ``take_expired`` hands
+them to whoever reports them). At ``capacity`` the lowest item goes, or the newcomer when it is the lowest: memory
+stays flat however fast the chat runs.
 
 Greetings, gifts, joins, follows and likes never queue one by one: they merge into a single `ThankYou` that the
 host says once ("thanks A, B and everyone who just joined").
@@ -90,6 +91,7 @@ class CommentQueue:
         self._thanks: ThankYou | None = None
         self.dropped = 0   # pushed out by the bound
         self.expired = 0   # too old by the time they came up
+        self._expired: list[Triaged] = []  # dropped for their age since the last take_expired
 
     def __len__(self) -> int:
         return len(self._items) + (1 if self._thanks else 0)
@@ -127,6 +129,7 @@ class CommentQueue:
         now = self._clock()
         fresh = [i for i in self._items if now - i.received <= self.max_age_s]
         self.expired += len(self._items) - len(fresh)
+        self._expired += [i for i in self._items if now - i.received > self.max_age_s]
         self._items = fresh
         best = max(range(len(fresh)), key=lambda i: self._score(fresh[i], now), default=None)
         if self._thanks is not None and (best is None or self._thanks_score(now) > self._score(fresh[best], now)):
@@ -135,6 +138,11 @@ class CommentQueue:
         if best is None:
             return None
         return self._items.pop(best)
+
+    def take_expired(self) -> list[Triaged]:
+        """The questions dropped for their age since the last call (at most ``capacity`` per ``pop``)."""
+        gone, self._expired = self._expired, []
+        return gone
 
     def clear(self) -> None:
         self._items.clear()
