@@ -11,7 +11,7 @@ dev=0
 # espeak-ng: offline zh/en voices; fonts-noto-cjk: captions; opencv-data: face detector for photo hosts
 apt_pkgs=(espeak-ng fonts-noto-cjk opencv-data)
 # test fixtures: a real RTMP ingest, IRC server, PostgreSQL and the browser for panel tests
-[ $dev = 1 ] && apt_pkgs+=(nginx-light libnginx-mod-rtmp ngircd postgresql chromium)
+[ $dev = 1 ] && apt_pkgs+=(nginx-light libnginx-mod-rtmp ngircd postgresql chromium faketime gcc)
 
 missing=()
 for p in "${apt_pkgs[@]}"; do

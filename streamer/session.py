@@ -6,18 +6,25 @@ for the frame's time (in a worker thread) and hands frame + audio to the encode 
 every output. Live sessions pace the ticker to a monotonic clock; file renders run as fast as the machine allows and
 wait for speech instead of filling with silence, so they are deterministic.
 
+A live session with ``on_air_at`` (a scheduled start, wall-clock epoch seconds) gets everything ready first (encoder,
+outputs connected, first sentence voiced) and holds its first frame until then (media/pacer.py); ready late, it goes
+on air at once. ``health()`` says how late the first frame went out (``first_frame_late_ms``, positive: late).
+
 Commands (call from the session's event loop): ``say``, ``interrupt``, ``switch_product``, ``pause_script``,
 ``resume_script``, ``update_brief`` (new prices or stock from the next sentence), ``stop``. Events go to
 ``on_event`` as dicts with a ``type``: ``speech_start`` / ``speech_end`` (text, source, media time, seconds
-played), ``speech_dropped`` (a reply or say line an interrupt or a brief update flushed before it was said),
-``product`` (product_id).
+played, the ``speech_id`` of the say or reply: None for the script), ``speech_dropped`` (a reply or say line an
+interrupt or a brief update flushed before it was said),
+``product`` (product_id), ``alert`` (kind ``recording``, path, error: an output stopped for good; the stream goes on).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -49,6 +56,7 @@ CLAUSE_PAUSE_S = 0.12
 WORD_PAUSE_S = 0.06
 SPEECH_WAIT_S = 30.0  # how long a file render (or a live start) waits for speech before idling over silence
 LATENCY_SAMPLES = 200  # recent reply latencies kept for health figures
+OUTPUT_POLL_S = 0.02  # how often a held start looks whether its live outputs have connected
 
 Event = dict[str, Any]
 FrameTap = Callable[[int, np.ndarray, np.ndarray], None]  # (frame index, RGB frame, PCM) in the encode thread
@@ -65,6 +73,8 @@ class SessionStats:
     samples: int = 0
     utterances: int = 0
     started_monotonic: float = 0.0
+    first_frame_monotonic: float | None = None  # when frame 0 went to the encoder
+    first_frame_at: float | None = None  # the same, wall clock (epoch seconds)
     reply_wait_s: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
 
 
@@ -72,8 +82,12 @@ class Session:
     def __init__(self, brief: Brief, script: Iterator[ScriptLine], tts: TTS, renderer: Renderer,
                  outputs: list[Output], video: VideoSettings, *, realtime: bool,
                  duration_s: float | None = None, pacer: Pacer | None = None,
-                 on_event: Callable[[Event], None] | None = None, taps: list[FrameTap] | None = None) -> None:
+                 on_event: Callable[[Event], None] | None = None, taps: list[FrameTap] | None = None,
+                 on_air_at: float | None = None) -> None:
+        if on_air_at is not None and not realtime:
+            raise ConfigError("on_air_at: only a live (realtime) session goes on air at a time")
         self.brief = brief
+        self.on_air_at = on_air_at
         self.clock = MediaClock(video.fps, SAMPLE_RATE)
         self.video = video
         self.realtime = realtime
@@ -94,6 +108,7 @@ class Session:
         self._encoder: Encoder | None = None
         self._speaker_task: asyncio.Task[None] | None = None
         self._reply_waiting_since: int | None = None  # sample at which a ready reply began to wait for a pause
+        self._held_events: list[Event] | None = None  # events raised before a held start goes on air
         self._stale: Utterance | None = None  # on air when the brief was updated: finishes, never said again
 
     # --- commands ------------------------------------------------------------------------------------------
@@ -101,17 +116,20 @@ class Session:
         """End after the current frame; outputs are flushed and closed."""
         self._stop.set()
 
-    def say(self, text: str, *, urgent: bool = False, source: str = "say") -> list[Request]:
+    def say(self, text: str, *, urgent: bool = False, source: str = "say",
+            speech_id: str | None = None) -> list[Request]:
         """Speak ``text`` before the script goes on (``urgent``: cut in now). Each sentence is synthesized on its
         own, and the first one's first clause alone (speech/clauses.py), so the answer is on air while the rest
-        is still being voiced."""
+        is still being voiced. Every piece's speech_start and speech_end carry ``speech_id`` (one is made up
+        when none is given)."""
+        speech_id = speech_id or uuid.uuid4().hex[:12]
         product_id = self._product.id if self._product else None
         pieces = sentences(text)
         split = lead_clause(pieces[0]) if pieces else None
         if split is not None:
             pieces = [*split, *pieces[1:]]
         requests = [Request(piece, source, urgent and i == 0, product_id, lead=i == 0,
-                            breath=split is None or i > 0)
+                            breath=split is None or i > 0, speech_id=speech_id)
                     for i, piece in enumerate(pieces)]
         for req in requests:
             self.speaker.request(req)
@@ -163,15 +181,18 @@ class Session:
     # --- running -------------------------------------------------------------------------------------------
     async def run(self) -> SessionStats:
         loop = asyncio.get_running_loop()
+        if self.on_air_at is not None:  # converted to the monotonic clock here, once
+            self._pacer.hold_until(self.on_air_at)
+            self._held_events = []
         self._encoder = await loop.run_in_executor(self._encode_pool, Encoder, self.video, SAMPLE_RATE)
         for out in self._outputs:
-            out.start(self._encoder.video_stream, self._encoder.audio_stream)
+            out.start(self._encoder.video_stream, self._encoder.audio_stream, self._output_failed(loop, out))
         speaker = self._speaker_task = asyncio.create_task(self.speaker.run(), name="session:speaker")
         # engines load their models on first use; let that finish before the clock starts so a live stream
         # opens with speech and without late frames
         if not await self.speaker.wait_ready(SPEECH_WAIT_S):
             log.warning("no speech ready after %.0f s; starting with the host idle", SPEECH_WAIT_S)
-        self.stats.started_monotonic = time.monotonic()
+        self.stats.started_monotonic = max(time.monotonic(), self._pacer.on_air or 0.0)
         try:
             await self._tick_frames()
         finally:
@@ -193,7 +214,8 @@ class Session:
         pending: Future[None] | None = None
         k = 0
         while not self._stop.is_set() and (self.total_frames is None or k < self.total_frames):
-            if self.realtime:
+            held = k == 0 and self._pacer.on_air is not None  # made during the hold, sent at its end
+            if self.realtime and not held:
                 await self._pacer.wait_until(self.clock.frame_time(k))
             start = self.clock.frame_start_sample(k)
             if self._interrupt_pending:
@@ -213,6 +235,8 @@ class Session:
             pcm, speaking = self._playout.take(start, self.clock.samples_in_frame(k))
             state = FrameState(k, self.clock.frame_time(k), speaking, self._product)
             rgb = await asyncio.to_thread(self._renderer.render, state)
+            if held and not await self._hold():
+                break
             if pending is not None:
                 await asyncio.wrap_future(pending)  # at most one frame in the encoder: bounded latency
             pending = loop.run_in_executor(self._encode_pool, self._encode, k, rgb, pcm)  # type: ignore[assignment]
@@ -221,6 +245,34 @@ class Session:
             k += 1
         if pending is not None:
             await asyncio.wrap_future(pending)
+
+    async def _hold(self) -> bool:
+        """Frame 0 of a held start is made (its first utterance's lip track and captions cost a render or three):
+        wait for the live outputs to connect and for the on-air time, then release the events held meanwhile, so
+        they are stamped on air. A stop ends the hold; False then."""
+        on_air = self._pacer.on_air
+        assert on_air is not None
+        await self._outputs_connected(on_air)
+        ahead_s = on_air - time.monotonic()
+        if ahead_s >= 0:
+            log.info("ready %.2f s before going on air", ahead_s)
+        else:
+            log.warning("ready %.0f ms after the on-air time: going on air now", -ahead_s * 1000)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), max(0.0, ahead_s))
+        if not self._stop.is_set():
+            await self._pacer.wait_until(0.0)
+        held, self._held_events = self._held_events or [], None
+        for event in held:
+            self._emit(event)
+        return not self._stop.is_set()
+
+    async def _outputs_connected(self, until: float) -> None:
+        """A held start waits (until its on-air time at most) for its live outputs to connect, so its first frames
+        reach the ingest on time rather than in a burst after the handshake. An output connects in its own thread
+        and only counts it, so this looks every OUTPUT_POLL_S."""
+        while any(o.live and o.stats.connects == 0 for o in self._outputs) and time.monotonic() < until:  # noqa: ASYNC110
+            await asyncio.sleep(OUTPUT_POLL_S)
 
     def _reply_can_cut_in(self, sample: int) -> bool:
         """A waiting reply takes the next clause pause of a script sentence (after REPLY_PATIENCE_S, any pause
@@ -256,7 +308,7 @@ class Session:
         if utt.source != "script" and utt.requested and utt.lead:
             self.stats.reply_wait_s.append(time.monotonic() - utt.requested)
         self._emit({"type": "speech_start", "text": utt.text, "source": utt.source, "t": sample / SAMPLE_RATE,
-                    "product_id": utt.product_id})
+                    "product_id": utt.product_id, "speech_id": utt.speech_id})
 
     def _set_product(self, product: Product) -> None:
         if self._product is not None and product.id == self._product.id:
@@ -269,9 +321,20 @@ class Session:
         # the transcript is the stream of speech_end events; keeping Played objects here would pin their audio
         self._emit({"type": "speech_end", "text": done.utterance.text, "source": done.utterance.source,
                     "t": (done.start_sample + done.samples_played) / SAMPLE_RATE,
-                    "played_s": done.samples_played / SAMPLE_RATE, "complete": done.complete})
+                    "played_s": done.samples_played / SAMPLE_RATE, "complete": done.complete,
+                    "speech_id": done.utterance.speech_id})
+
+    def _output_failed(self, loop: asyncio.AbstractEventLoop, out: Output) -> Callable[[str], None]:
+        """An output that stopped for good (a recording whose disk filled) raises an ``alert``; the rest go on."""
+        def failed(error: str) -> None:  # the output's thread
+            loop.call_soon_threadsafe(self._emit, {"type": "alert", "kind": out.alert_kind, "path": out.display,
+                                                   "error": error})
+        return failed
 
     def _emit(self, event: Event) -> None:
+        if self._held_events is not None:  # not on air yet (_hold)
+            self._held_events.append(event)
+            return
         if self._on_event is not None:
             try:
                 self._on_event(event)
@@ -280,6 +343,8 @@ class Session:
 
     def _encode(self, k: int, rgb: np.ndarray, pcm: np.ndarray) -> None:
         assert self._encoder is not None
+        if k == 0:
+            self.stats.first_frame_monotonic, self.stats.first_frame_at = time.monotonic(), time.time()
         for tap in self._taps:
             tap(k, rgb, pcm)
         for packet in self._encoder.encode(k, rgb, pcm):
@@ -295,6 +360,11 @@ class Session:
         for out in self._outputs:
             out.close()
 
+    def first_frame_late_ms(self) -> float | None:
+        """How late frame 0 went out against ``on_air_at`` (positive: late); None without an on-air time."""
+        first, on_air = self.stats.first_frame_monotonic, self._pacer.on_air
+        return None if first is None or on_air is None else round((first - on_air) * 1000, 1)
+
     def health(self) -> dict[str, object]:
         elapsed = max(1e-9, time.monotonic() - self.stats.started_monotonic)
         return {
@@ -305,9 +375,12 @@ class Session:
             "lag_s": self._pacer.lag_s,
             "max_lag_s": self._pacer.max_lag_s,
             "late_frames": self._pacer.late,
+            "first_frame_at": self.stats.first_frame_at,
+            "first_frame_late_ms": self.first_frame_late_ms(),
             "reanchors": self._pacer.reanchors,
             "utterances": self.stats.utterances,
             "tts_failures": self.speaker.failures,
+            "tts": self._tts.health(),  # the engine speaking now (a fallback chain's breakers)
             "product_id": self._product.id if self._product else None,
             "speech_queue": self.speaker.depths,
             "reply_ready_ms_last": round(self.speaker.reply_ready_s[-1] * 1000, 1) if self.speaker.reply_ready_s

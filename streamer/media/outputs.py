@@ -2,7 +2,10 @@
 
 A file output is lossless: ``send`` blocks when its queue is full, so a file render runs as fast as the disk allows.
 A live (RTMP) output never blocks the session: when it is disconnected or its queue is full it drops packets and
-resumes at the next keyframe; a dropped or refused connection reconnects with exponential backoff.
+resumes at the next keyframe; a dropped or refused connection reconnects with exponential backoff. Each RTMP
+connection is pushed from a process of its own (media/rtmp_push.py), so no ingest can stall the session. A file output
+whose write fails (disk full, the volume gone) stops for good: it tells ``on_failed`` once, from its thread, and
+from then on drops what it is sent without blocking, so the live outputs and the session go on.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +25,7 @@ import av
 
 from ..errors import OutputError
 from .encoder import EncodedPacket
+from .rtmp_push import PushProcess
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +33,8 @@ FILE_FORMATS = {".flv": "flv", ".mp4": "mp4", ".mkv": "matroska", ".mov": "mov"}
 LIVE_QUEUE_PACKETS = 300  # about 2 s of 30 fps video plus its AAC packets
 FILE_QUEUE_PACKETS = 120
 RECONNECT_BACKOFF_S = (0.5, 1.0, 2.0, 4.0, 8.0)
-NETWORK_TIMEOUT_S = 5.0
+NETWORK_TIMEOUT_S = 5.0  # an ingest that has not accepted the publish by then is given up on, and retried
+CONNECT_POLL_S = 0.02
 _STOP = object()
 
 
@@ -45,6 +51,7 @@ class Output(ABC):
     """Base: a queue and a worker thread. Subclasses open and close their container."""
 
     live: bool = False
+    alert_kind = "output"  # the ``kind`` of the alert a session raises when this output stops for good
 
     def __init__(self, target: str) -> None:
         self.target = target
@@ -54,9 +61,14 @@ class Output(ABC):
         self._stop = threading.Event()
         self._templates: tuple[av.stream.Stream, av.stream.Stream] | None = None
         self._gap = False  # producer side: packets were dropped, wait for a keyframe before queueing again
+        self._on_failed: Callable[[str], None] | None = None
 
-    def start(self, video_template: av.stream.Stream, audio_template: av.stream.Stream) -> None:
+    def start(self, video_template: av.stream.Stream, audio_template: av.stream.Stream,
+              on_failed: Callable[[str], None] | None = None) -> None:
+        """Open and start the thread. ``on_failed(error)`` is called once, from the output's thread, if the output
+        stops for good while running."""
         self._templates = (video_template, audio_template)
+        self._on_failed = on_failed
         self.check()
         self._thread = threading.Thread(target=self._run, name=f"output:{self.display}", daemon=True)
         self._thread.start()
@@ -70,6 +82,9 @@ class Output(ABC):
         """Raise OutputError before the stream starts if the destination can never work."""
 
     def send(self, packet: EncodedPacket) -> None:
+        if self.stats.state == "failed":
+            self.stats.packets_dropped += 1
+            return
         if not self.live:
             self._queue.put(packet)
             return
@@ -104,10 +119,10 @@ class Output(ABC):
     @abstractmethod
     def _run(self) -> None: ...
 
-    def _open_container(self, url: str, fmt: str, options: dict[str, str],
-                        timeout: float | None = None) -> tuple[av.container.OutputContainer, list[av.stream.Stream]]:
+    def _open_container(self, url: str, fmt: str,
+                        options: dict[str, str]) -> tuple[av.container.OutputContainer, list[av.stream.Stream]]:
         assert self._templates is not None
-        container = av.open(url, "w", format=fmt, options=options, timeout=timeout)
+        container = av.open(url, "w", format=fmt, options=options)
         streams = [container.add_stream_from_template(t) for t in self._templates]
         container.start_encoding()
         return container, streams
@@ -123,6 +138,7 @@ class Output(ABC):
 
 class FileOutput(Output):
     live = False
+    alert_kind = "recording"
 
     def __init__(self, target: str) -> None:
         super().__init__(target)
@@ -161,7 +177,13 @@ class FileOutput(Output):
             self.stats.state = "closed"
         except (OSError, av.FFmpegError) as e:
             self.stats.state, self.stats.last_error = "failed", str(e)
-            log.error("%s: write failed: %s", self.target, e)
+            log.error("%s: write failed, recording stopped: %s", self.target, e)
+            _close_quietly(self._container)
+            if self._on_failed is not None:
+                try:
+                    self._on_failed(str(e))
+                except Exception:  # whoever listens, the queue below must keep moving
+                    log.exception("%s: failure listener failed", self.target)
             self._drain()
 
     def _drain(self) -> None:
@@ -178,59 +200,85 @@ class RtmpOutput(Output):
         parts = urlsplit(target)
         if parts.scheme not in ("rtmp", "rtmps") or not parts.hostname:
             raise OutputError(f"{target}: not an rtmp:// URL with a host")
+        self._push: PushProcess | None = None  # the current connection, pushed from a process of its own
+        self._spare: PushProcess | None = None
 
     @property
     def display(self) -> str:
-        parts = urlsplit(self.target)
-        path = parts.path.rsplit("/", 1)[0] + "/****" if parts.path.count("/") > 1 else parts.path
-        return f"{parts.scheme}://{parts.netloc}{path}"
+        return redact_stream_key(self.target)
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        super().close(timeout_s)
+        for push in (self._push, self._spare):
+            if push is not None:
+                push.kill()  # an ingest that stopped reading: its push goes, and a write blocked on it ends
 
     def _run(self) -> None:
+        try:
+            self._connect_and_pump()
+        finally:
+            for push in (self._push, self._spare):
+                if push is not None:
+                    push.finish()  # idempotent: the one that pushed has finished already
+
+    def _connect_and_pump(self) -> None:
+        assert self._templates is not None
         attempt = 0
+        push: PushProcess | None = None
         while not self._stop.is_set():
             self.stats.state = "reconnecting" if self.stats.connects else "starting"
             try:
-                container, streams = self._open_container(
-                    self.target, "flv",
-                    {"flvflags": "no_duration_filesize"},
-                    timeout=NETWORK_TIMEOUT_S)
+                if push is None or not push.ready:
+                    # a spent process is replaced by the spare, and the next spare starts now, so a reconnect
+                    # waits for no interpreter
+                    push, self._spare = self._spare or PushProcess(), PushProcess()
+                    self._push = push
+                push.begin(self.target, self._templates, NETWORK_TIMEOUT_S)
+                self._pump(push)
             except (OSError, av.FFmpegError) as e:
-                attempt = self._backoff(attempt, f"connect failed: {e}")
+                reason = (push.reason if push is not None else "") or str(e)
+                if push is not None and push.state == "failed" and push.proc.poll() is None:
+                    push.drop_attempt()  # it said no before anything was sent: the same process tries again
+                elif push is not None:
+                    push.abort()
+                if push is not None and push.state == "lost":
+                    attempt = self._backoff(0, f"connection lost: {reason}")
+                else:
+                    attempt = self._backoff(attempt, f"connect failed: {reason}")
                 continue
-            self.stats.connects += 1
-            self.stats.state = "live"
-            log.info("%s: connected", self.display)
-            try:
-                finished = self._pump(container, streams)
-            except (OSError, av.FFmpegError) as e:
-                _close_quietly(container)
-                attempt = self._backoff(0, f"connection lost: {e}")
-                continue
-            _close_quietly(container)
-            if finished:
-                break
-            attempt = 0
+            push.finish()
+            break
         self.stats.state = "closed"
 
-    def _pump(self, container: av.container.OutputContainer, streams: list[av.stream.Stream]) -> bool:
-        """Send packets until stopped; start at a video keyframe. True when the session closed the output."""
+    def _pump(self, push: PushProcess) -> None:
+        """Once the ingest accepted, send the queued packets from a video keyframe on, until the session closes the
+        output; raises when the push fails."""
+        assert push.container is not None
         started = False
         while not self._stop.is_set():
+            push.poll()
+            if push.state in ("failed", "lost"):
+                raise OSError(push.reason)
+            if push.state == "connecting":  # the queue keeps the packets meanwhile (dropping, never blocking)
+                self._stop.wait(CONNECT_POLL_S)
+                continue
+            if self.stats.state != "live":
+                self.stats.connects += 1
+                self.stats.state = "live"
+                log.info("%s: connected", self.display)
             try:
                 item = self._queue.get(timeout=0.5)
             except queue.Empty:
                 continue
             if item is _STOP:
-                return True
+                return
             assert isinstance(item, EncodedPacket)
-            if not started:
-                if not (item.kind == "video" and item.keyframe):
-                    self.stats.packets_dropped += 1
-                    continue
-                started = True
-            self._mux(container, streams, item)
+            if not (started or (item.kind == "video" and item.keyframe)):
+                self.stats.packets_dropped += 1
+                continue
+            started = True
+            self._mux(push.container, push.streams, item)
             self.stats.packets_sent += 1
-        return True
 
     def _backoff(self, attempt: int, reason: str) -> int:
         delay = RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)]
@@ -254,6 +302,14 @@ def _close_quietly(container: av.container.OutputContainer) -> None:
         container.close()
     except (OSError, av.FFmpegError) as e:
         log.debug("closing a broken container: %s", e)
+
+
+def redact_stream_key(url: str) -> str:
+    """An RTMP URL as it may be logged or shown: the stream key (the last path part) and any query masked;
+    ``rtmp://host/live/****``. Ingest URLs carry the key in the path, and whoever has it can broadcast."""
+    parts = urlsplit(url)
+    path = parts.path.rsplit("/", 1)[0] + "/****" if parts.path.count("/") > 1 else parts.path
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{path}"
 
 
 def open_output(target: str) -> Output:

@@ -48,6 +48,7 @@ class Request:
     created: float = field(default_factory=time.monotonic)  # for latency figures
     lead: bool = True  # the first piece of what was asked (later sentences are voiced while it plays)
     breath: bool = True  # False: the next request goes on with the same sentence (speech/clauses.py)
+    speech_id: str | None = None  # the say or reply it is part of: its speech events repeat it
 
 
 class Speaker:
@@ -287,7 +288,8 @@ class Speaker:
             if line is None:
                 self.cache.put(self._voice(), req.text, voiced)
         return Utterance(req.text, voiced.pcm, voiced.marks, req.product_id, req.cue, req.source, urgent=req.urgent,
-                         line=line, requested=req.created, pauses=voiced.pauses, lead=req.lead, breath=req.breath)
+                         line=line, requested=req.created, pauses=voiced.pauses, lead=req.lead, breath=req.breath,
+                         speech_id=req.speech_id)
 
     async def _voiced(self, text: str) -> Voiced:
         pieces: list[np.ndarray] = []

@@ -24,3 +24,4 @@ class Utterance:
     pauses: tuple[tuple[int, int, int], ...] = ()  # (start, end, gap) where a reply may cut in (speech/pauses.py)
     lead: bool = True  # the first piece of what was asked: when it is ready, the answer can go on air
     breath: bool = True  # False: the next piece goes on with the same sentence (speech/clauses.py), no breath between
+    speech_id: str | None = None  # the say or reply it is part of (None: the script)
