@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from test_control_support import LiveServer, wait_for
+import websockets
+from faults import figure
+from test_control_support import LiveServer, WsClient, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +55,44 @@ def test_killing_one_worker_restarts_it_and_leaves_the_other_stream_alone(server
         run = server.client.get(f"/api/streams/{sid}/runs").json()[0]
         assert run["end_reason"] == "manual" and run["ended_at"] is not None
     assert server.services.backend.running() == []
+
+
+def checkpointed(server: LiveServer, sid: str) -> str | None:
+    """The product the recorder's checkpoint holds (what a restarted stream resumes on)."""
+    checkpoint = server.services.store.get_checkpoint(sid)
+    return checkpoint.product_id if checkpoint is not None else None
+
+
+def test_a_worker_killed_mid_sentence_restarts_on_the_product_it_was_on(server: LiveServer) -> None:
+    sid = server.create_stream("checkpointed")
+    server.start_live(sid)
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, Any]]:
+        async with websockets.connect(server.ws_url()) as conn:
+            ws = WsClient(conn)
+            await ws.recv()  # hello
+            await ws.send({"type": "subscribe", "streams": [sid], "events": ["speech_start", "speech_end", "state"]})
+            await ws.until(lambda m: m["type"] == "result")
+            r = await asyncio.to_thread(server.client.post, f"/api/streams/{sid}/commands",
+                                        json={"type": "switch_product", "product_id": "mat-5"})
+            assert r.status_code == 200, r.text
+            said = await ws.until(lambda m: m["type"] == "speech_start" and m["product_id"] == "mat-5", 30)
+            await asyncio.to_thread(wait_for, lambda: checkpointed(server, sid) == "mat-5", 10,
+                                    "the recorder to checkpoint the product")
+            os.kill(server.health(sid)["pid"], signal.SIGKILL)  # mid-sentence: its speech_end never comes
+            killed = time.monotonic()
+            await ws.until(lambda m: m["type"] == "state" and m["state"] == "restarting", 10)
+            await ws.until(lambda m: m["type"] == "state" and m["state"] == "live", 30)
+            back_s = time.monotonic() - killed
+            first = await ws.until(lambda m: m["type"] == "speech_start", 30)
+            figure("worker_sigkill", back_on_air_s=round(back_s, 2), restart_backoff_s=0.5)
+            return said, first
+
+    cut, first = asyncio.run(scenario())
+    assert cut["product_id"] == "mat-5"
+    assert first["product_id"] == "mat-5" and first["source"] == "script"  # the script goes on where it was
+    assert server.health(sid)["restarts"] == 1
+    server.client.post(f"/api/streams/{sid}/stop")
 
 
 def test_a_stream_that_cannot_start_is_failed_not_restarted_forever(server: LiveServer) -> None:

@@ -54,7 +54,9 @@ class LiveServer:
     def __init__(self, tmp: Path, **overrides: Any) -> None:
         defaults = {"db_url": f"sqlite:///{tmp / 'control.db'}", "data_dir": tmp / "data", "admin_token": ADMIN,
                     "scheduler_tick_s": 0.5, "preview_fps": 8, "preview_width": 320,
-                    "restart_backoff_s": (0.5, 1.0), "announce_admin_token": False}
+                    "restart_backoff_s": (0.5, 1.0), "announce_admin_token": False,
+                    # workers outlive a service; one of a test process that died stops soon, not after 5 minutes
+                    "worker_orphan_s": 10.0}
         self.settings = ServiceSettings(**{**defaults, **overrides})
         self._socket = bound_socket()
         self.port = port_of(self._socket)

@@ -30,8 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", default=os.environ.get("STREAMER_DB", "sqlite:///streamer.db"), metavar="URL",
                    help="database URL: sqlite:///PATH (default sqlite:///streamer.db) or "
                         "postgresql://user:pass@host/db")
-    p.add_argument("--data-dir", default="streamer-data", help="where recordings go (default ./streamer-data)")
+    p.add_argument("--data-dir", default="streamer-data",
+                   help="where recordings and the workers' sockets go (default ./streamer-data)")
     p.add_argument("--max-streams", type=int, default=16, help="streams this server runs at once (default 16)")
+    p.add_argument("--keep-streams-on-exit", action="store_true",
+                   help="on SIGTERM/Ctrl-C leave the running streams on air for the next `streamer serve` on the "
+                        "same --data-dir and database to adopt (an upgrade); by default they are stopped. A killed "
+                        "or crashed service always leaves them on air for STREAMER_WORKER_ORPHAN_S seconds "
+                        "(default 300)")
     p.set_defaults(func=serve)
 
 
@@ -47,7 +53,8 @@ def serve(args: argparse.Namespace) -> int:
     if args.max_streams < 1:
         raise ConfigError(f"--max-streams {args.max_streams}: must be at least 1")
     settings = ServiceSettings(db_url=args.db, data_dir=Path(args.data_dir), max_streams=args.max_streams,
-                               worker_log_level=logging.getLogger().level or logging.INFO)
+                               worker_log_level=logging.getLogger().level or logging.INFO,
+                               keep_streams_on_exit=args.keep_streams_on_exit)
     app = create_app(settings)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
 
@@ -60,7 +67,8 @@ def serve(args: argparse.Namespace) -> int:
                 svc.loop.call_soon_threadsafe(svc.previews.close)
             super().handle_exit(sig, frame)
 
-    # on SIGINT/SIGTERM the app's lifespan stops every worker cleanly (outputs flushed, runs closed)
+    # on SIGINT/SIGTERM the app's lifespan stops every worker cleanly (outputs flushed, runs closed), or with
+    # --keep-streams-on-exit hangs up on them and leaves them on air
     Server(uvicorn.Config(app, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=15,
                           ws_ping_interval=20)).run()
     return 0

@@ -30,6 +30,9 @@ class StreamBackend(Protocol):
     async def start(self, stream_id: str, spec: WorkerSpec, run_id: int | None = None) -> None:
         """Start the stream (no-op when it is already running)."""
 
+    async def adopt(self) -> dict[str, int | None]:
+        """At service start: take back the streams an earlier service left on air (stream id -> run id)."""
+
     async def stop(self, stream_id: str, reason: str = "stopped") -> None:
         """Stop the stream and wait until its outputs are flushed."""
 
@@ -45,4 +48,5 @@ class StreamBackend(Protocol):
 
     def running(self) -> list[str]: ...
 
-    async def close(self) -> None: ...
+    async def close(self) -> list[str]:
+        """Stop every stream, or leave them on air for the next service; returns the ids left on air."""

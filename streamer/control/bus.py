@@ -14,6 +14,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 Event = dict[str, Any]
+LINK_KEY = "_link"  # (worker instance, event seq): for the service's own bookkeeping, never sent to a client
 SUBSCRIBER_QUEUE = 1000
 
 

@@ -22,7 +22,7 @@ from .backend import RUNNING_STATES, CommandError, StreamBackend
 from .config import ServiceSettings
 from .product_update import changed_facts, check_promotions, updated_brief
 from .recorder import ops_for
-from .scheduler.windows import open_window
+from .scheduler.windows import due_window
 from .schemas import StreamSettings, UpdateProduct
 from .storage import Store, Stream
 from .supervisor.protocol import WorkerSpec
@@ -62,8 +62,9 @@ class Controller:
         return stream
 
     async def start(self, stream_id: str, reason: str = "manual", *, schedule_id: int | None = None,
-                    desired: str = "manual", product: str | None = None) -> bool:
-        """Start the stream; False when it was already running."""
+                    desired: str = "manual", product: str | None = None, on_air_at: float | None = None) -> bool:
+        """Start the stream; False when it was already running. ``on_air_at`` (epoch seconds; the scheduler's
+        window opening): the worker gets ready and holds its first frame until then, and the run dates from it."""
         async with self._lock(stream_id):
             if self.backend.state(stream_id) in RUNNING_STATES | {"stopping"}:
                 return False
@@ -71,6 +72,9 @@ class Controller:
             await asyncio.to_thread(self.store.update_stream, stream_id, desired=desired, hold_until=None)
             checkpoint = await asyncio.to_thread(self.store.get_checkpoint, stream_id)
             run = await asyncio.to_thread(self.store.open_run, stream_id, reason, schedule_id)
+            if on_air_at is not None:
+                await asyncio.to_thread(self.store.update_run, run.id,
+                                        started_at=datetime.fromtimestamp(on_air_at, UTC))
             settings = StreamSettings.model_validate(stream.settings)
             blocks = await asyncio.to_thread(self.store.list_written_blocks, stream_id)
             schedules = await asyncio.to_thread(self.store.list_schedules, stream_id)
@@ -84,7 +88,7 @@ class Controller:
                               start_product=product or (checkpoint.product_id if checkpoint else None),
                               record_path=record, preview_fps=self.settings.preview_fps,
                               preview_width=self.settings.preview_width, log_level=self.settings.worker_log_level,
-                              tz=zones[0] if zones else None,
+                              tz=zones[0] if zones else None, on_air_at=on_air_at,
                               blocks=[WrittenBlock(product_id=b.product_id, facts=b.facts, segments=b.segments)
                                       for b in blocks])
             try:
@@ -111,11 +115,13 @@ class Controller:
     async def _hold_until(self, stream_id: str) -> datetime | None:
         now = datetime.now(UTC)
         schedules = await asyncio.to_thread(self.store.list_schedules, stream_id, enabled_only=True)
-        closes = [w.closes for s in schedules if (w := open_window(s, now)) is not None]
+        # a window due within the lead counts: the scheduler would start it again right away
+        closes = [w.closes for s in schedules
+                  if (w := due_window(s, now, self.settings.schedule_lead_s)) is not None]
         return max(closes) if closes else None
 
     async def command(self, stream_id: str, command: dict[str, Any]) -> str | None:
-        """Send a session command; returns the comment ref for ``comment`` commands."""
+        """Send a session command; returns the comment ref for ``comment`` commands, the speech id for ``say``."""
         if command["type"] == "update_product":
             await self.update_product(stream_id, command)
             return None
@@ -129,6 +135,9 @@ class Controller:
         if command["type"] == "comment":
             ref = uuid.uuid4().hex[:12]
             command = {**command, "ref": ref}
+        elif command["type"] == "say":  # its speech_start and speech_end events repeat it
+            ref = uuid.uuid4().hex[:12]
+            command = {**command, "speech_id": ref}
         await self.backend.command(stream_id, command)
         return ref
 
@@ -155,11 +164,15 @@ class Controller:
             log.info("stream %s: %s", stream_id, change.changes())
 
     async def resume(self) -> list[str]:
-        """At service start: close the runs a killed service left open and restart what was manually live."""
-        await asyncio.to_thread(self.store.close_dangling_runs, "service_lost")
+        """At service start: adopt the workers an earlier service left on air (their runs go on), close the runs
+        it left open otherwise, and restart what was manually live and was not adopted."""
+        adopted = await self.backend.adopt()
+        for stream_id, run_id in adopted.items():
+            await self._adopted(stream_id, run_id)
+        await asyncio.to_thread(self._close_dangling_runs, {i.run_id for i in self._runs.values()})
         resumed = []
         for stream in await asyncio.to_thread(self.store.list_streams):
-            if stream.desired == "manual":
+            if stream.desired == "manual" and stream.id not in adopted:
                 try:
                     await self.start(stream.id, "resume", desired="manual")
                     resumed.append(stream.id)
@@ -167,10 +180,29 @@ class Controller:
                     log.exception("could not resume stream %s", stream.id)
         return resumed
 
+    async def _adopted(self, stream_id: str, run_id: int | None) -> None:
+        runs = await asyncio.to_thread(self.store.list_runs, stream_id, 10)
+        run = next((r for r in runs if r.id == run_id and r.ended_at is None), None)
+        if run is None:  # its stream was deleted, or its run closed behind its back: it has no business on air
+            log.warning("stream %s: adopted worker of run %s has no open run; stopping it", stream_id, run_id)
+            await self.backend.stop(stream_id, "orphaned")
+            return
+        self._runs[stream_id] = RunInfo(run.id, run.reason, run.schedule_id)
+        log.info("stream %s adopted, run %d goes on", stream_id, run.id)
+
+    def _close_dangling_runs(self, keep: set[int]) -> None:
+        """Runs a killed service left open, except those whose worker was adopted."""
+        for stream in self.store.list_streams():
+            for run in self.store.list_runs(stream.id, 10):
+                if run.ended_at is None and run.id not in keep:
+                    self.store.close_run(run.id, "service_lost")
+
     async def close(self) -> None:
-        """At service stop: stop every worker but keep ``desired``, so the next start resumes them."""
+        """At service stop: stop every worker (or leave it on air, ``keep_streams_on_exit``: its run goes on) but
+        keep ``desired``, so the next start resumes or adopts them."""
         runs = dict(self._runs)
         self._runs.clear()
-        await self.backend.close()
-        for info in runs.values():
-            await asyncio.to_thread(self.store.close_run, info.run_id, "service_stopped")
+        kept = await self.backend.close()
+        for stream_id, info in runs.items():
+            if stream_id not in kept:
+                await asyncio.to_thread(self.store.close_run, info.run_id, "service_stopped")

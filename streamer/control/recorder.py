@@ -16,6 +16,10 @@ When writes have failed (or waited unanswered) for ``ALERT_AFTER_S`` the recorde
 "kind": "database", "state": "failing", ...}`` on the bus, and ``"state": "recovered"`` once the backlog is
 written; ``backlog()`` gives the figures (rows waiting, written, dropped, rejected, last error, failing since) to
 health and metrics.
+
+``on_recorded`` (set by the service) hears each event once every row of it and of all events before it is written
+(or dropped): the supervisor notes a worker's event as heard only then, so a service killed with rows still queued
+here has the worker replay those events to the next one.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import logging
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -148,6 +153,10 @@ class Recorder:
         self._batch: _Batch | None = None
         self._wake = asyncio.Event()
         self._writing = asyncio.Lock()
+        self.on_recorded: Callable[[Event], None] | None = None
+        self._marks: deque[tuple[int, Event]] = deque()  # (rows taken once the event's are, the event)
+        self._taken = 0  # rows ever taken from events
+        self._settled = 0  # rows ever written, rejected or dropped: the first ``_settled`` of those taken
         self.written = 0
         self.dropped = 0
         self.rejected = 0
@@ -204,7 +213,11 @@ class Recorder:
         return True
 
     def _take(self, event: Event) -> None:
-        self._pending.extend(ops_for(event))
+        ops = ops_for(event)
+        self._pending.extend(ops)
+        self._taken += len(ops)
+        if self.on_recorded is not None:
+            self._marks.append((self._taken, event))
         over = len(self._pending) - self._buffer_max
         if over > 0:
             for _ in range(over):
@@ -213,6 +226,15 @@ class Recorder:
                 log.error("recorder backlog full (%d rows): dropping the oldest, %d so far", self._buffer_max,
                           self.dropped + over)
             self.dropped += over
+            self._settled += over
+        self._settle()
+
+    def _settle(self) -> None:
+        """Tell ``on_recorded`` about the events whose rows (and all rows before them) are settled, in order."""
+        while self._marks and self._marks[0][0] <= self._settled:
+            event = self._marks.popleft()[1]
+            if self.on_recorded is not None:
+                self.on_recorded(event)
 
     async def _write_when_woken(self) -> None:
         while True:
@@ -245,7 +267,9 @@ class Recorder:
                     await self._failed(e, tried_at, tried_mono)
                     continue
                 self.written += len(batch.ops) - batch.rejected
+                self._settled += len(batch.ops)
                 self._batch = None
+                self._settle()
                 self._recovered()
 
     def _write(self, batch: _Batch) -> None:

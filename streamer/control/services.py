@@ -1,8 +1,9 @@
 """The running service's parts, built and torn down in order by the app's lifespan.
 
 Startup: database (migrated) -> tokens -> bus, previews, backend -> controller -> recorder, metrics, scheduler
-tasks -> resume the streams that should be live. Shutdown reverses it: the scheduler stops first (so it cannot
-start a stream mid-shutdown), then the previews, the workers (their last events are still recorded), the tasks.
+tasks -> adopt the workers an earlier service left on air, resume the other streams that should be live. Shutdown
+reverses it: the scheduler stops first (so it cannot start a stream mid-shutdown), then the previews, the workers
+(stopped, their last events still recorded; or left on air with ``keep_streams_on_exit``), the tasks.
 """
 
 from __future__ import annotations
@@ -58,14 +59,19 @@ class Services:
             announce_admin_token(generated)
         bus = EventBus()
         previews = PreviewHub()
-        backend = Supervisor(bus, previews, max_streams=settings.max_streams, backoff_s=settings.restart_backoff_s)
+        backend = Supervisor(bus, previews, settings.worker_dir, max_streams=settings.max_streams,
+                             backoff_s=settings.restart_backoff_s, orphan_s=settings.worker_orphan_s,
+                             events_kept=settings.worker_events_kept, keep_on_close=settings.keep_streams_on_exit)
         controller = Controller(store, backend, settings)
+        recorder = Recorder(store, bus)
+        backend.note_heard_when_recorded(recorder)
         svc = cls(settings, engine, store, auth, bus, previews, WebRTCPreviews(previews), backend, controller,
-                  Recorder(store, bus), Metrics(backend, bus),
-                  Scheduler(store, controller, backend, settings.scheduler_tick_s), admin_token=generated)
+                  recorder, Metrics(backend, bus, recorder),
+                  Scheduler(store, controller, backend, settings.scheduler_tick_s, settings.schedule_lead_s),
+                  admin_token=generated)
         svc.tasks.spawn(svc.recorder.run(), "recorder")
         svc.tasks.spawn(svc.metrics.run(), "metrics")
-        resumed = await controller.resume()
+        resumed = await controller.resume()  # adopts first
         if resumed:
             log.info("resumed %d stream(s): %s", len(resumed), ", ".join(resumed))
         svc.tasks.spawn(svc.scheduler.run(), "scheduler")

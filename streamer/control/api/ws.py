@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from ... import __version__
 from ..auth import Principal, websocket_token
 from ..backend import CommandError
+from ..bus import LINK_KEY
 from ..controller import NotFound
 from ..product_update import InvalidUpdate, UnknownProduct
 from ..schemas import SESSION_COMMANDS, Command
@@ -83,7 +84,7 @@ class Connection:
                 dropped, self.sub.dropped = self.sub.dropped, 0
                 await self.send({"type": "error", "id": None, "code": "events_dropped",
                                  "message": f"{dropped} events dropped: this connection reads too slowly"})
-            await self.send(event)
+            await self.send({k: v for k, v in event.items() if k != LINK_KEY})
 
     async def receive_loop(self) -> None:
         while True:

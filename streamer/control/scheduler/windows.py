@@ -78,3 +78,9 @@ def next_window(s: ScheduleLike, now: datetime) -> Window | None:
         if w.closes > now:
             return w
     return None
+
+
+def due_window(s: ScheduleLike, now: datetime, lead_s: float) -> Window | None:
+    """The window open at ``now``, or the one opening within ``lead_s`` (its stream starts that much ahead)."""
+    w = next_window(s, now)
+    return w if w is not None and w.opens - timedelta(seconds=lead_s) <= now else None

@@ -1,7 +1,7 @@
 """The worker's frame tap for the panel preview: every few frames, downscale and JPEG-encode, then send.
 
 Runs in the session's encode thread, so it must be cheap: one resize and one JPEG of a small frame, a few times a
-second. Sending never blocks (the outbox drops previews when the pipe is behind).
+second. Sending never blocks (the outbox drops previews when the link is behind).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
+from .protocol import Preview
+
 JPEG_QUALITY = 70
 
 
 class PreviewTap:
-    def __init__(self, fps: int, preview_fps: float, max_width: int, send: Callable[[tuple], None],
+    def __init__(self, fps: int, preview_fps: float, max_width: int, send: Callable[[Preview, bytes], None],
                  on_first_frame: Callable[[], None]) -> None:
         self.every = max(1, round(fps / preview_fps))
         self.max_width = max_width
@@ -35,4 +37,4 @@ class PreviewTap:
                              interpolation=cv2.INTER_AREA)
         ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if ok:
-            self._send(("preview", k, jpeg.tobytes()))
+            self._send(Preview(k=k), jpeg.tobytes())
