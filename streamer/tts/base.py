@@ -38,7 +38,7 @@ SAMPLE_RATE = 48_000  # the session's audio rate; AAC is encoded at this rate
 CHUNK_MAX_S = 0.2  # longest piece handed downstream; short enough for a ~0.3-1 s look-ahead window
 LEVEL_INLINE_S = 0.25  # shorter pieces are resampled and levelled on the event loop; longer ones in a thread
 MIN_RATE, MAX_RATE = 8_000, 192_000  # sample rates an engine may speak at (Hz)
-MAX_FLOAT_PEAK = 2.0  # float samples beyond 6 dB over full scale are not speech but a broken engine
+MAX_FLOAT_PEAK = 32.0  # float samples 30 dB over full scale are not a hot voice (levelling fixes those) but a broken engine
 MAX_AUDIO_S, MAX_AUDIO_PER_CHAR_S = 10.0, 0.5  # audio one sentence may take: slower than any voice speaks
 
 MarkKind = Literal["phoneme", "word"]
