@@ -74,6 +74,29 @@ def rss_mb(pid: int | None) -> float | None:
     return None
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (the worker's RTMP push processes), from /proc's children lists."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(k) for k in task.read_text().split()]
+            except OSError:
+                continue
+            found += kids
+            todo += kids
+    return found
+
+
+def tree_rss_mb(pid: int | None) -> float | None:
+    """RSS of ``pid`` and everything it started, in MB: what the stream costs the machine."""
+    own = rss_mb(pid)
+    if pid is None or own is None:
+        return own
+    return round(own + sum(rss_mb(k) or 0.0 for k in descendants(pid)), 1)
+
+
 def slope_mb_per_h(points: list[tuple[float, float]]) -> float | None:
     """Least-squares slope of (seconds, MB) points, in MB per hour; None with fewer than two points."""
     if len(points) < 2:
@@ -192,6 +215,7 @@ async def sample(api: httpx.AsyncClient, stream_id: str, service_pid: int, t0: f
     outputs = health.get("outputs") or {}
     row = {"t_s": round(time.monotonic() - t0, 1), "at": round(time.time(), 1), "state": info.get("state"),
            "service_rss_mb": rss_mb(service_pid), "worker_pid": pid, "worker_rss_mb": rss_mb(pid),
+           "worker_tree_rss_mb": tree_rss_mb(pid),
            "restarts": info.get("restarts", 0), "frames": health.get("frames"), "samples": health.get("samples"),
            "late_frames": health.get("late_frames"), "utterances": health.get("utterances"),
            "lag_s": health.get("lag_s"),
@@ -264,11 +288,13 @@ def verdict(tally: Tally, last: dict[str, Any], counts: dict[str, int], warmup_s
     frames, samples = last.get("frames"), last.get("samples")
     restarts = max(int(last.get("restarts") or 0), len(tally.pids) - 1)
     worker_slope, service_slope = slope("worker_rss_mb"), slope("service_rss_mb")
+    tree_slope = slope("worker_tree_rss_mb")
     late = max([int(s["late_frames"] or 0) for s in [*live, last]], default=None)
     late_warm = next((int(s["late_frames"] or 0) for s in warm if s["late_frames"] is not None), None)
     report = {
         "worker_rss_mb_warm": at(warm, "worker_rss_mb"), "worker_rss_mb_end": at(warm[::-1], "worker_rss_mb"),
         "worker_slope_mb_h": worker_slope,
+        "worker_tree_rss_mb_end": at(warm[::-1], "worker_tree_rss_mb"), "worker_tree_slope_mb_h": tree_slope,
         "service_rss_mb_warm": at(warm, "service_rss_mb"), "service_rss_mb_end": at(warm[::-1], "service_rss_mb"),
         "service_slope_mb_h": service_slope,
         "rss_samples": len(tally.samples),
@@ -288,6 +314,7 @@ def verdict(tally: Tally, last: dict[str, Any], counts: dict[str, int], warmup_s
     report["transcript_complete"] = complete
     checks = {
         "worker_slope": worker_slope is not None and worker_slope < MAX_SLOPE_MB_H,
+        "worker_tree_slope": tree_slope is not None and tree_slope < MAX_SLOPE_MB_H,
         "service_slope": service_slope is not None and service_slope < MAX_SLOPE_MB_H,
         "counters_exact": report["counters_exact"], "late_frames": late == 0,
         "transcript_complete": complete, "worker_restarts": restarts == 0,

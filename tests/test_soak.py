@@ -1,5 +1,5 @@
 """The soak script, in its short CI version: `scripts/soak.py` drives `streamer serve`, one 720p stream pushing to
-nginx-rtmp, comments every 5 s and the recorder, for 1.5 real minutes, and reports one JSON object. The RSS slope is
+nginx-rtmp, comments every 5 s and the recorder, for one real minute, and reports one JSON object. The RSS slope is
 not judged here (too short to mean anything); the 2-hour run judges it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN_TIMEOUT_S = 200  # 90 s on air, plus start-up, settling and the stop (about 100 s in all)
+RUN_TIMEOUT_S = 200  # 60 s on air, plus start-up, settling and the stop (about 75 s in all)
 STOP_TIMEOUT_S = 60  # pytest-timeout (300 s) still bounds the whole
 
 pytestmark = pytest.mark.slow
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.slow
 def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("soak")
     samples = tmp / "samples.jsonl"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "soak.py"), "--minutes", "1.5",
-                             "--warmup-minutes", "0.5", "--comment-every", "5", "--samples", str(samples)],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts" / "soak.py"), "--minutes", "1",
+                             "--warmup-minutes", "0.3", "--comment-every", "5", "--samples", str(samples)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                             env={**os.environ, "TMPDIR": str(tmp)})  # its work dir (kept when it fails) goes here
     try:
@@ -50,7 +50,7 @@ def test_no_frame_is_late(report: dict[str, Any]) -> None:
 
 
 def test_every_posted_comment_is_recorded_with_its_decision(report: dict[str, Any]) -> None:
-    assert report["comments_posted"] >= 15
+    assert report["comments_posted"] >= 10  # one every 5 s for a minute
     assert report["comments_refused"] == []
     assert report["comments_recorded"] == report["comments_posted"]
     assert report["decisions_recorded"] == report["comments_posted"]
@@ -64,7 +64,7 @@ def test_the_transcript_has_every_sentence_the_host_ended(report: dict[str, Any]
 
 def test_rss_is_sampled_for_the_service_and_the_worker(report: dict[str, Any]) -> None:
     rows = report["sample_rows"]
-    assert len(rows) >= 9  # one every 10 s over 90 s
+    assert len(rows) >= 6  # one every 10 s over 60 s
     assert all(r["service_rss_mb"] > 0 for r in rows)
     assert all(r["worker_rss_mb"] > 0 for r in rows)
     assert report["worker_rss_mb_warm"] is not None and report["service_rss_mb_warm"] is not None
