@@ -312,6 +312,60 @@ async def test_a_youtube_url_reads_the_video_chat_with_the_key_from_the_environm
     assert (health["connected"], health["url"]) == (True, "youtube://dQw4w9WgXcQ")
 
 
+
+class RestartedYouTubeApi(YouTubeApi):
+    """The same API; after its restart the chat's next page redelivers m1 (at least once) with m2."""
+
+    restarted = False
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+        url = urlsplit(self.path)
+        if url.path == "/youtube/v3/videos":
+            super().do_GET()
+            return
+        items = [("m1", "how much?"), *([("m2", "does it ship today?")] if RestartedYouTubeApi.restarted else [])]
+        body = {"nextPageToken": "next", "pollingIntervalMillis": 50, "items": [
+            {"id": i, "snippet": {"type": "textMessageEvent", "displayMessage": text,
+                                  "textMessageDetails": {"messageText": text}},
+             "authorDetails": {"displayName": "Ann", "channelId": "UCann"}} for i, text in items]}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _serve_youtube(port: int) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), RestartedYouTubeApi)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
+async def test_a_youtube_api_that_goes_away_and_comes_back_is_polled_again_and_nothing_is_offered_twice() -> None:
+    RestartedYouTubeApi.restarted = False
+    server = _serve_youtube(0)
+    port = server.server_address[1]
+    offered: Offered = []
+    env = {"STREAMER_YOUTUBE_API_KEY": "ytkey-123456", "STREAMER_YOUTUBE_API_BASE": f"http://127.0.0.1:{port}",
+           "STREAMER_YOUTUBE_DAILY_QUOTA": "100000000"}
+    intake = CommentIntake.from_urls(["youtube://dQw4w9WgXcQ"], lambda r, p: offered.append((r, p)), env=env)
+    try:
+        async with running(intake):
+            await until(lambda: bool(offered))
+            server.shutdown()  # the API goes away: connections are refused
+            server.server_close()
+            await until(lambda: bool(intake.health()[0]["last_error"]))
+            RestartedYouTubeApi.restarted = True
+            server = _serve_youtube(port)
+            await until(lambda: len(offered) >= 2, within_s=20)
+            await asyncio.sleep(0.5)  # more polls redeliver m1 and m2
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [ref for ref, _ in offered] == ["youtube1:m1", "youtube1:m2"]
+    assert intake.health()[0]["duplicates"] >= 1
+
 # --- served streams: the URLs in StreamSettings -----------------------------------------------------------------
 
 def test_served_settings_mask_source_passwords_and_keep_them_when_sent_back() -> None:
