@@ -130,3 +130,17 @@ def test_an_llm_base_url_must_be_http(server: LiveServer) -> None:
     r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF,
                                                  "settings": {"llm": {"base_url": "file:///etc/passwd"}}})
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "base_url"
+
+
+def test_only_an_admin_may_give_a_stream_a_comment_source_that_listens_on_the_server(server: LiveServer) -> None:
+    ops = server.client.post("/api/tokens", json={"name": "o", "role": "operator"}).json()["token"]
+    as_ops = {"Authorization": f"Bearer {ops}"}
+    listening = {"name": "hooks", "brief": BRIEF, "settings": {"comments": ["webhook://127.0.0.1:9911/hook"]}}
+    r = server.client.post("/api/streams", json=listening, headers=as_ops)
+    assert r.status_code == 403 and "webhook://" in r.json()["detail"]
+    sid = server.client.post("/api/streams", json=listening).json()["id"]  # the admin may
+    settings = server.client.get(f"/api/streams/{sid}", headers=as_ops).json()["settings"]
+    settings["fps"] = 25  # an operator may still edit the stream, keeping the source the admin added
+    assert server.client.patch(f"/api/streams/{sid}", json={"settings": settings}, headers=as_ops).status_code == 200
+    settings["comments"].append("douyin-push://:9912")
+    assert server.client.patch(f"/api/streams/{sid}", json={"settings": settings}, headers=as_ops).status_code == 403

@@ -86,6 +86,19 @@ def _check_voice(settings: StreamSettings, brief: Brief) -> None:
                                    "type": "voice", "msg": str(e)}]) from None
 
 
+LISTENING_SOURCES = ("webhook", "douyin-push")  # comment sources that open a listening port on this machine
+
+
+def _check_listeners(settings: StreamSettings, principal: Principal, old: StreamSettings | None = None) -> None:
+    """A comment source that listens (``webhook://``, ``douyin-push://``) opens a port on the server: admin only.
+    Sources the stream already had stay as they are."""
+    before = set(old.comments) if old is not None else set()
+    new = [u for u in settings.comments if u not in before and u.split(":", 1)[0].lower() in LISTENING_SOURCES]
+    if new and principal.role != "admin":
+        raise HTTPException(403, f"comments: {new[0].split(':', 1)[0]}:// opens a port on the server; "
+                                 "only an admin may add it")
+
+
 @router.get("", response_model=list[StreamOut])
 def list_streams(svc: Svc, principal: Reader) -> list[StreamOut]:
     rows = svc.store.list_streams(None if principal.streams is None else principal.streams)
@@ -100,6 +113,7 @@ def create_stream(body: StreamCreate, svc: Svc, principal: Manager) -> StreamDet
     brief = _validated(data)
     _check_voice(body.settings, brief)
     settings = body.settings.keep_secrets_of(StreamSettings())  # a mask sent back is no key
+    _check_listeners(settings, principal)
     row = svc.store.create_stream("s" + uuid.uuid4().hex[:10], body.name, data, settings.stored())
     return stream_out(svc, row, detail=True)  # type: ignore[return-value]
 
@@ -125,7 +139,9 @@ def update_stream(stream_id: str, body: StreamUpdate, svc: Svc, principal: Manag
     if body.settings is not None:
         _check_voice(body.settings, brief)
         old = StreamSettings.model_validate(row.settings)
-        values["settings"] = body.settings.keep_secrets_of(old).stored()
+        settings = body.settings.keep_secrets_of(old)
+        _check_listeners(settings, principal, old)
+        values["settings"] = settings.stored()
     row = svc.store.update_stream(stream_id, **values) or row
     return stream_out(svc, row, detail=True)  # type: ignore[return-value]
 
