@@ -300,7 +300,13 @@ def assert_the_host_went_on_cleanly(on_air: OnAir, fault: str) -> None:
     assert -20 < on_air.loudness_lufs < -12  # the session's -16 LUFS: neither noise at full scale nor near-silence
 
 
-@pytest.mark.parametrize("fault", ["hang", "stall", "error", "nan", "rate", "empty", "loud", "endless"])
+# one per matrix row in every run (hang; garbage: NaN, no audio); the rest of the ways a voice breaks in chaos runs
+CHAOS = pytest.mark.chaos
+
+
+@pytest.mark.parametrize("fault", ["hang", pytest.param("stall", marks=CHAOS), pytest.param("error", marks=CHAOS),
+                                   "nan", pytest.param("rate", marks=CHAOS), "empty",
+                                   pytest.param("loud", marks=CHAOS), pytest.param("endless", marks=CHAOS)])
 async def test_a_voice_service_that_breaks_on_air_never_silences_the_host_nor_reaches_the_air(
         server: LiveServer, voices: SpeechServer, fault: str) -> None:
     on_air = await run_stream(server, voices, fault)
