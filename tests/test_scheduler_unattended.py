@@ -20,6 +20,8 @@ from conftest import ROOT
 from ports import PortTaken, listens, on_a_free_port
 from test_control_support import ADMIN, BRIEF, SMALL, LiveServer, wait_for
 
+from streamer.control.supervisor.handle import pid_alive
+
 TZ = "Asia/Shanghai"
 
 
@@ -91,13 +93,6 @@ def local(t: datetime) -> str:
     return t.astimezone(ZoneInfo(TZ)).replace(tzinfo=None).isoformat(timespec="seconds")
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().split()[2] != "Z"
 
 
 def test_a_window_opens_survives_a_service_kill_and_closes_on_time(tmp_path: Path) -> None:
