@@ -1,7 +1,9 @@
 """Avatar packs: find a pack by name or path, validate its manifest and images, and load them.
 
 A pack is a directory with ``manifest.yaml`` (format in assets/avatars/README.md). ``kind: sprite`` packs are layered
-2D hosts (the bundled default); ``kind: photo`` packs are one portrait whose mouth is animated by warping.
+2D hosts (the bundled default); ``kind: photo`` packs are one portrait whose mouth is animated by warping;
+``kind: neural`` packs are a reference video for a lip-sync network (written by `streamer avatars build`; their
+arrays are read by avatar/neural/pack.py).
 Every problem a user can cause (missing file, unreadable image, wrong size, bad field) raises ConfigError naming it.
 """
 
@@ -87,7 +89,7 @@ class MouthBox(_Model):
 
 class Manifest(_Model):
     format: Literal[1] = 1
-    kind: Literal["sprite", "photo"]
+    kind: Literal["sprite", "photo", "neural"]
     name: str
     title: str = ""
     canvas: tuple[int, int] | None = None  # sprite packs: design size; one unit is one pixel of a 1080p frame
@@ -101,6 +103,19 @@ class Manifest(_Model):
     # photo packs
     portrait: str | None = None
     mouth_box: MouthBox | None = None  # where the lips are; found with OpenCV's face detector when absent
+
+
+class NeuralManifest(Manifest):
+    """``kind: neural``: what `streamer avatars build` found in the reference video (arrays: avatar/neural/pack.py)."""
+
+    kind: Literal["neural"] = "neural"
+    model: Literal["wav2lip", "musetalk"]
+    fps: float = Field(gt=0)  # of the source video: the idle loop plays its frames at this rate
+    size: tuple[int, int]  # frame (w, h)
+    frames: int = Field(ge=1)
+    face_size: int = Field(gt=0)  # side of the square crop the model repaints
+    portrait: str = "portrait.png"  # frame 0, for the photo host the neural host falls back to
+    mouth_box: MouthBox  # the lips in frame 0
 
 
 def resolve(avatar: str | None) -> Path:
@@ -135,8 +150,9 @@ def read_manifest(pack_dir: Path) -> Manifest:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
         raise ConfigError(f"avatar pack {pack_dir}: cannot read {MANIFEST}: {str(e).splitlines()[0]}") from None
+    schema = NeuralManifest if isinstance(data, dict) and data.get("kind") == "neural" else Manifest
     try:
-        m = Manifest.model_validate(data)
+        m = schema.model_validate(data)
     except ValidationError as e:
         problems = "; ".join(f"{'.'.join(str(x) for x in err['loc']) or '(manifest)'}: {err['msg']}"
                              for err in e.errors())
@@ -160,6 +176,10 @@ def _check_kind(pack_dir: Path, m: Manifest) -> None:
             raise ConfigError(f"{where}: mouth.visemes needs a 'rest' shape (the closed, neutral mouth)")
         if m.gestures and not any(layer.gesture_slot for layer in m.layers):
             raise ConfigError(f"{where}: gestures are listed but no layer has gesture_slot: true")
+    elif m.kind == "neural":
+        extra = [k for k in ("canvas", "anchor", "head", "mouth", "eyes", "layers", "gestures") if getattr(m, k)]
+        if extra:
+            raise ConfigError(f"{where}: a neural pack has no sprite fields ({', '.join(extra)})")
     elif m.portrait is None:
         raise ConfigError(f"{where}: a photo pack needs 'portrait' (the image file)")
 
