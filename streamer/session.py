@@ -64,6 +64,7 @@ FrameTap = Callable[[int, np.ndarray, np.ndarray], None]  # (frame index, RGB fr
 
 class Renderer(Protocol):
     def render(self, state: FrameState) -> np.ndarray: ...
+    def health(self) -> dict[str, object]: ...  # what paints the host: {"renderer": ..., model, device, fallback}
     def close(self) -> None: ...
 
 
@@ -381,6 +382,7 @@ class Session:
             "utterances": self.stats.utterances,
             "tts_failures": self.speaker.failures,
             "tts": self._tts.health(),  # the engine speaking now (a fallback chain's breakers)
+            "renderer": self._renderer.health(),
             "product_id": self._product.id if self._product else None,
             "speech_queue": self.speaker.depths,
             "reply_ready_ms_last": round(self.speaker.reply_ready_s[-1] * 1000, 1) if self.speaker.reply_ready_s

@@ -220,8 +220,11 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
 
     intake = CommentIntake.from_urls(settings.comments, offer)  # a bad URL fails here, before an output opens
     tts = create_tts(settings.voice, brief.language)
-    renderer = SceneRenderer(brief, (settings.width, settings.height), settings.fps, avatar=settings.avatar)
-    outputs = [open_output(url) for url in settings.outputs]
+    outputs = [open_output(url) for url in settings.outputs]  # nothing connects before the session starts
+    live = settings.realtime or any(o.live for o in outputs)
+    # a live host never waits for a neural face; a file render waits (it has no audience, and stays deterministic)
+    renderer = SceneRenderer(brief, (settings.width, settings.height), settings.fps, avatar=settings.avatar,
+                             live=live)
     chat = _chat(settings.llm)
     responder = _responder(brief, settings.llm, chat, settings.seed, settings.product_id)
 
@@ -246,7 +249,7 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
         planner = TemplatePlanner(brief, settings.seed, start=settings.start)
     script = Show(planner)
     session = Session(brief, script, tts, renderer, outputs, settings.video(),
-                      realtime=settings.realtime or any(o.live for o in outputs), duration_s=settings.duration_s,
+                      realtime=live, duration_s=settings.duration_s,
                       on_event=event, taps=list(taps), on_air_at=settings.on_air_at)
     replies = CommentHandler(brief, lambda text: session.say(text, source="reply"), emit, responder,
                              observe=planner.observe)

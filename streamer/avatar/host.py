@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from .motion import Idle
 from .pack import GestureSpec, MotionSpec
 
+if TYPE_CHECKING:
+    from ..scene.state import Speaking
+
 
 @dataclass(frozen=True, slots=True)
 class HostPose:
     """Everything that varies from frame to frame: mouth parameters (open, width, round, press, fv), eyes,
-    idle motion and the gesture frame."""
+    idle motion and the gesture frame; and the frame itself (index, time, utterance on air) for hosts that paint
+    the mouth from the voice (neural) rather than from mouth parameters."""
 
     mouth: np.ndarray
     eyes: str = "open"  # open | half | closed
     idle: Idle = field(default_factory=lambda: Idle(0.0, 0.0, 0.0, 0.0))
     gesture: tuple[str, int] | None = None
+    index: int | None = None
+    t: float | None = None
+    speaking: Speaking | None = None
 
 
 class Host(Protocol):

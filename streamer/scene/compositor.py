@@ -32,7 +32,8 @@ class SceneRenderer:
     frame indices increasing by one."""
 
     def __init__(self, brief: Brief, size: tuple[int, int] = (1280, 720), fps: int = 30,
-                 avatar: str | None = None, scene: str | Path | None = None, seed: int = 0) -> None:
+                 avatar: str | None = None, scene: str | Path | None = None, seed: int = 0,
+                 live: bool = True) -> None:
         w, h = size
         if w < 64 or h < 64 or w % 2 or h % 2:
             raise ConfigError(f"frame size {w}x{h}: both sides must be even and at least 64 (H.264 needs even sizes)")
@@ -44,9 +45,10 @@ class SceneRenderer:
         find_font(self.scene.font)  # fail now, with the install hint, not on the first caption
         lay = self.layout
         place = lay.host
-        if lay.photo_host is not None and read_manifest(resolve(avatar)).kind == "photo":
+        self._host_kind = read_manifest(resolve(avatar)).kind
+        if lay.photo_host is not None and self._host_kind in ("photo", "neural"):  # a picture of a real person
             place = lay.photo_host
-        self.host = load_host(avatar, int(round(place.height * h)))
+        self.host = load_host(avatar, int(round(place.height * h)), fps, live)  # live: frames go out on the clock
         self._host_xy = (int(round(place.x * w - self.host.anchor[0])),
                          int(round(place.bottom * h - self.host.anchor[1])))
         self._desk_top = int(round(lay.desk.top * h)) if lay.desk else None
@@ -126,7 +128,7 @@ class SceneRenderer:
         else:
             self._speaking = self._track = None
         return HostPose(mouth, self._blinker.eyes(t), idle(self.host.motion, t, self._seed, level),
-                        self._gestures.frame(t))
+                        self._gestures.frame(t), state.index, t, sp)
 
     def mouth_box(self) -> tuple[int, int, int, int]:
         """(x, y, w, h) in frame pixels around the host's mouth, with room for head sway: where lip-sync checks look."""
@@ -145,6 +147,15 @@ class SceneRenderer:
         over(frame, label, lx, ly)
         return frame
 
+    def health(self) -> dict[str, object]:
+        """What paints the host: a neural host's own figures (model, device, starved frames, fallback), else its
+        kind."""
+        health = getattr(self.host, "health", None)
+        return health() if callable(health) else {"renderer": self._host_kind}
+
     def close(self) -> None:
         self._static.clear()
         self._speaking = self._track = None
+        close = getattr(self.host, "close", None)
+        if callable(close):
+            close()
