@@ -56,7 +56,10 @@ def test_sigterm_stops_cleanly_with_a_playable_mp4(tmp_path: Path, garden_brief:
     proc = subprocess.Popen([sys.executable, "-m", "streamer.cli", "run", str(garden_brief), "--out", str(out),
                              "--realtime", "--size", "320x180", "--stats"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
+    deadline = time.monotonic() + 60  # on air first (start-up takes seconds on a loaded machine), then a second
+    while time.monotonic() < deadline and (not out.exists() or out.stat().st_size < 20_000):
+        time.sleep(0.2)
+    time.sleep(1.5)
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 0, stderr
