@@ -21,7 +21,7 @@ def test_an_invalid_brief_is_422_naming_the_field(server: LiveServer) -> None:
     before = server.client.get("/api/streams").json()
     r = server.client.post("/api/streams", json={"name": "bad", "brief": brief})
     assert r.status_code == 422
-    problem = r.json()["detail"][0]
+    problem = r.json()["errors"][0]
     assert problem["field"] == "brief.products[1].price"
     assert problem["loc"] == ["body", "brief", "products", 1, "price"]
     assert "greater than 0" in problem["msg"]
@@ -32,20 +32,20 @@ def test_a_chinese_brief_gets_chinese_messages(server: LiveServer) -> None:
     r = server.client.post("/api/streams", json={"name": "茶", "brief_yaml":
                                                  "language: zh\nproducts:\n  - {id: t1, name: 龙井, price: 0}\n"})
     assert r.status_code == 422
-    problem = r.json()["detail"][0]
+    problem = r.json()["errors"][0]
     assert problem["field"] == "brief.products[0].price" and problem["type"] == "greater_than"
     assert problem["msg"].startswith("必须大于 0")
 
 
 def test_broken_yaml_is_422_on_brief_yaml(server: LiveServer) -> None:
     r = server.client.post("/api/streams", json={"name": "x", "brief_yaml": "language: [en\n"})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "brief_yaml"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "brief_yaml"
 
 
 def test_an_unknown_voice_is_422_on_settings_voice(server: LiveServer) -> None:
     r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF,
                                                  "settings": {**SMALL, "voice": "nope:robot"}})
-    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "settings.voice"
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "settings.voice"
 
 
 @pytest.mark.parametrize("settings,field", [({"size": "321x180"}, "size"), ({"outputs": ["/etc/passwd.flv"]}, "outputs"),
@@ -53,7 +53,7 @@ def test_an_unknown_voice_is_422_on_settings_voice(server: LiveServer) -> None:
 def test_bad_settings_are_422(server: LiveServer, settings: dict, field: str) -> None:
     r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF, "settings": settings})
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"][-1] == field
+    assert r.json()["errors"][0]["loc"][-1] == field
 
 
 def test_create_read_update_delete(server: LiveServer) -> None:
@@ -129,7 +129,7 @@ def test_rtmp_stream_keys_never_read_back_and_a_masked_output_sent_back_keeps_it
 def test_an_llm_base_url_must_be_http(server: LiveServer) -> None:
     r = server.client.post("/api/streams", json={"name": "x", "brief": BRIEF,
                                                  "settings": {"llm": {"base_url": "file:///etc/passwd"}}})
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "base_url"
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"][-1] == "base_url"
 
 
 def test_only_an_admin_may_give_a_stream_a_comment_source_that_listens_on_the_server(server: LiveServer) -> None:

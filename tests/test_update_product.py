@@ -137,7 +137,7 @@ async def test_a_list_price_below_the_price_is_refused_naming_the_field(server: 
     r = server.client.post(f"/api/streams/{live}/commands",
                            json={"type": "update_product", "product_id": LAMP, "list_price": 20})
     assert r.status_code == 422
-    problem = r.json()["detail"][0]
+    problem = r.json()["errors"][0]
     assert problem["field"] == "list_price" and problem["loc"] == ["body", "list_price"]
     assert "below price 24" in problem["msg"]
     assert server.client.get(f"/api/streams/{live}").json()["brief"]["products"][0].get("list_price") == 32
@@ -154,7 +154,7 @@ def test_a_promotion_the_claim_check_refuses_is_refused_naming_it(server: LiveSe
         "type": "update_product", "product_id": LAMP,
         "promotions": ["free carry pouch", "the cheapest lamp anywhere, was 99 dollars"]})
     assert r.status_code == 422
-    assert {p["field"] for p in r.json()["detail"]} == {"promotions[1]"}
+    assert {p["field"] for p in r.json()["errors"]} == {"promotions[1]"}
 
 
 def test_an_unknown_product_is_not_found(server: LiveServer) -> None:

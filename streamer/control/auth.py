@@ -1,6 +1,6 @@
 """Bearer tokens with roles. Every /api route and /ws need one; /healthz and /metrics are open.
 
-    admin      everything, including tokens
+    admin      everything, including tokens and reading stream keys unmasked
     operator   streams and schedules: create, edit, delete, start, stop, steer
     developer  read, start/stop and steer streams (the /ws integration role); no edits, no tokens
 
@@ -26,9 +26,9 @@ from .storage import Store
 
 log = logging.getLogger(__name__)
 
-Permission = Literal["read", "command", "manage", "tokens"]
+Permission = Literal["read", "command", "manage", "tokens", "secrets"]
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset({"read", "command", "manage", "tokens"}),
+    "admin": frozenset({"read", "command", "manage", "tokens", "secrets"}),
     "operator": frozenset({"read", "command", "manage"}),
     "developer": frozenset({"read", "command"}),
 }

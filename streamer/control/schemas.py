@@ -156,7 +156,7 @@ class StreamSettings(BaseModel):
         # file paths are not accepted here: an API client must not pick where the server writes (use ``record``)
         for url in v:
             if not _URL.fullmatch(url):
-                raise ValueError(f"{url!r} is not an rtmp:// or rtmps:// URL")
+                raise ValueError(f"{redact_stream_key(url)!r} is not an rtmp:// or rtmps:// URL")  # keys masked
         return v
 
     def llm_config(self, env: Mapping[str, str] | None = None) -> LLMConfig:
@@ -229,6 +229,14 @@ class StreamDetail(StreamOut):
     brief: dict[str, Any]
 
 
+class StreamSecrets(BaseModel):
+    """What every other response masks: the stream keys and source credentials as stored (admin only)."""
+
+    outputs: list[str] = Field(description="RTMP URLs with their stream keys")
+    comments: list[str] = Field(description="comment source URLs with their passwords and keys")
+    llm_api_key: str | None = Field(description="the stream's own LLM API key, if it has one")
+
+
 # --- commands --------------------------------------------------------------------------------------------------
 
 class Say(BaseModel):
@@ -293,7 +301,8 @@ class UpdateProduct(BaseModel):
     result must still be a valid brief (a ``list_price`` below the ``price`` is refused, naming the field), and
     new promotions pass the same claim check as the brief's. Operator and admin only: it edits the brief."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid",  # at least one fact, as the validator below says
+                              json_schema_extra={"anyOf": [{"required": [f]} for f in PRODUCT_FACTS]})
     type: Literal["update_product"]
     product_id: str = Field(min_length=1, max_length=100)
     price: float | None = Field(default=None, description="today's selling price")
@@ -471,7 +480,3 @@ class Me(BaseModel):
     name: str
     role: Role
     streams: list[str] | None
-
-
-class Problem(BaseModel):
-    detail: str | list[dict[str, Any]]

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
 from ...brief import parse_brief
+from .. import pagination
 from ..auth import Principal, require
 from ..scheduler.windows import next_window
 from ..schemas import ScheduleIn, ScheduleOut
@@ -39,10 +40,17 @@ def _check_products(stream: Stream, body: ScheduleIn) -> None:
                                        "msg": f"unknown product {pid!r}; the brief has {', '.join(sorted(ids))}"}])
 
 
-@router.get("/api/streams/{stream_id}/schedules", response_model=list[ScheduleOut])
-def list_schedules(stream_id: str, svc: Svc, principal: Reader) -> list[ScheduleOut]:
+@router.get("/api/streams/{stream_id}/schedules", response_model=list[ScheduleOut],
+            responses=pagination.NEXT_LINK_DOC)
+def list_schedules(stream_id: str, request: Request, response: Response, svc: Svc, principal: Reader,
+                   limit: pagination.Limit = 100, cursor: pagination.Cursor = None) -> list[ScheduleOut]:
+    """In the order they were added; the next page is in the ``Link`` header."""
+    after = pagination.decode("schedules", cursor, (int,))
     visible_stream(svc, principal, stream_id)
-    return [schedule_out(r) for r in svc.store.list_schedules(stream_id)]
+    rows, more = pagination.page(svc.store.list_schedules(stream_id), limit, after, lambda r: [r.id])
+    if more is not None:
+        pagination.link_next(request, response, "schedules", more)
+    return [schedule_out(r) for r in rows]
 
 
 @router.post("/api/streams/{stream_id}/schedules", response_model=ScheduleOut, status_code=201)

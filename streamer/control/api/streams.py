@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import yaml
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import select
 
 from ...brief import Brief, parse_brief
 from ...errors import ConfigError
 from ...tts import create_tts
+from .. import pagination
 from ..auth import Principal, require
 from ..schemas import (
     Command,
@@ -21,15 +24,22 @@ from ..schemas import (
     StreamCreate,
     StreamDetail,
     StreamOut,
+    StreamSecrets,
     StreamSettings,
     StreamUpdate,
     TranscriptOut,
     UpdateProduct,
 )
 from ..services import Services
+from ..storage import Stream
+from ..storage.models import CommentRecord, Run, TranscriptLine
 from .deps import services, stream_out, visible_stream
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/api/streams", tags=["streams"])
+
+Row = TypeVar("Row", Run, CommentRecord, TranscriptLine)
 
 FORCE_ROLES = frozenset({"admin", "operator"})  # who may say a line the guard refused
 
@@ -37,6 +47,7 @@ Svc = Annotated[Services, Depends(services)]
 Reader = Annotated[Principal, Depends(require("read"))]
 Commander = Annotated[Principal, Depends(require("command"))]
 Manager = Annotated[Principal, Depends(require("manage"))]
+Admin = Annotated[Principal, Depends(require("secrets"))]
 
 
 def _brief_data(brief: dict[str, Any] | None, brief_yaml: str | None) -> dict[str, Any]:
@@ -99,10 +110,20 @@ def _check_listeners(settings: StreamSettings, principal: Principal, old: Stream
                                  "only an admin may add it")
 
 
-@router.get("", response_model=list[StreamOut])
-def list_streams(svc: Svc, principal: Reader) -> list[StreamOut]:
+def _stream_key(row: Stream) -> list[Any]:
+    return [row.created_at.isoformat(timespec="microseconds"), row.id]
+
+
+@router.get("", response_model=list[StreamOut], responses=pagination.NEXT_LINK_DOC)
+def list_streams(request: Request, response: Response, svc: Svc, principal: Reader,
+                 limit: pagination.Limit = 100, cursor: pagination.Cursor = None) -> list[StreamOut]:
+    """Oldest first; more than ``limit``: the next page is in the ``Link`` header."""
+    after = pagination.decode("streams", cursor, (str, str))
     rows = svc.store.list_streams(None if principal.streams is None else principal.streams)
-    return [stream_out(svc, r) for r in rows]
+    chosen, more = pagination.page(rows, limit, after, _stream_key)
+    if more is not None:
+        pagination.link_next(request, response, "streams", more)
+    return [stream_out(svc, r) for r in chosen]
 
 
 @router.post("", response_model=StreamDetail, status_code=201)
@@ -154,7 +175,19 @@ async def delete_stream(stream_id: str, svc: Svc, principal: Manager) -> Respons
     return Response(status_code=204)
 
 
-@router.post("/{stream_id}/start", response_model=StreamOut, status_code=202)
+@router.get("/{stream_id}/secrets", response_model=StreamSecrets)
+def stream_secrets(stream_id: str, svc: Svc, principal: Admin) -> StreamSecrets:
+    """The stream keys and source credentials as stored: admin only. Every other route, and every other role,
+    reads them masked (``rtmp://host/live/****``)."""
+    row = visible_stream(svc, principal, stream_id)
+    settings = StreamSettings.model_validate(row.settings)
+    log.info("%s read the stream keys of %s", principal.name, stream_id)
+    return StreamSecrets(outputs=list(settings.outputs), comments=list(settings.comments),
+                         llm_api_key=settings.llm.api_key.get_secret_value() if settings.llm.api_key else None)
+
+
+@router.post("/{stream_id}/start", response_model=StreamOut, status_code=202,
+             responses={429: {"description": "the server runs as many streams as it may"}})
 async def start_stream(stream_id: str, svc: Svc, principal: Commander) -> StreamOut:
     """Start now (returns at once; the ``state`` event says when the first frame is out)."""
     await run_in_threadpool(visible_stream, svc, principal, stream_id)
@@ -194,28 +227,70 @@ def stream_health(stream_id: str, svc: Svc, principal: Reader) -> dict[str, Any]
             "health": svc.backend.health(stream_id)}
 
 
-@router.get("/{stream_id}/runs", response_model=list[RunOut])
-def stream_runs(stream_id: str, svc: Svc, principal: Reader,
-                limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[RunOut]:
+def _rows(svc: Services, model: type[Row], stream_id: str, limit: int, *, after: int | None = None,
+          before: int | None = None) -> list[Row]:
+    """Up to ``limit`` rows of ``model`` of a stream, by id: after ``after`` oldest first, else before
+    ``before`` (or the newest) newest first."""
+    query = select(model).where(model.stream_id == stream_id)
+    if after is not None:
+        query = query.where(model.id > after).order_by(model.id)
+    else:
+        if before is not None:
+            query = query.where(model.id < before)
+        query = query.order_by(model.id.desc())
+    with svc.store.session() as session:
+        return list(session.scalars(query.limit(limit)))
+
+
+@router.get("/{stream_id}/runs", response_model=list[RunOut], responses=pagination.NEXT_LINK_DOC)
+def stream_runs(stream_id: str, request: Request, response: Response, svc: Svc, principal: Reader,
+                limit: Annotated[int, Query(ge=1, le=500)] = 50,
+                cursor: pagination.Cursor = None) -> list[RunOut]:
+    """Newest first; the ``Link`` header's next page goes on to older runs."""
+    before = pagination.decode("runs", cursor, (int,))
     visible_stream(svc, principal, stream_id)
-    return [RunOut.model_validate(r, from_attributes=True) for r in svc.store.list_runs(stream_id, limit)]
+    rows = _rows(svc, Run, stream_id, limit + 1, before=None if before is None else before[0])
+    if len(rows) > limit:
+        rows = rows[:limit]
+        pagination.link_next(request, response, "runs", [rows[-1].id])
+    return [RunOut.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.get("/{stream_id}/transcript", response_model=list[TranscriptOut])
-def stream_transcript(stream_id: str, svc: Svc, principal: Reader,
+def _feed(request: Request, response: Response, kind: str, rows: list[Row], after: int | None) -> list[Row]:
+    """A feed's next page is the rows after the last one shown (there may be none yet: ask again later)."""
+    last = rows[-1].id if rows else (after or 0)
+    pagination.link_next(request, response, kind, [last])
+    return rows
+
+
+@router.get("/{stream_id}/transcript", response_model=list[TranscriptOut], responses=pagination.NEXT_LINK_DOC)
+def stream_transcript(stream_id: str, request: Request, response: Response, svc: Svc, principal: Reader,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                      after_id: Annotated[int | None, Query(ge=0, le=2**62)] = None) -> list[TranscriptOut]:
+                      after_id: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                      cursor: pagination.Cursor = None) -> list[TranscriptOut]:
     """Sentences said on air, oldest first: the newest ``limit``, or with ``after_id`` (a line's id; 0 for the very
-    first) the ``limit`` lines after it, so paging forward reads every line once."""
+    first) the ``limit`` lines after it. The ``Link`` header's next page is the lines after the last one shown, so
+    following it reads every line once, including lines said meanwhile."""
+    key = pagination.decode("transcript", cursor, (int,))
+    after = after_id if key is None else key[0]
     visible_stream(svc, principal, stream_id)
-    rows = svc.store.list_transcript(stream_id, limit, after_id)
+    rows = _feed(request, response, "transcript", svc.store.list_transcript(stream_id, limit, after), after)
     return [TranscriptOut.model_validate(r, from_attributes=True) for r in rows]
 
 
-@router.get("/{stream_id}/comments", response_model=list[CommentOut])
-def stream_comments(stream_id: str, svc: Svc, principal: Reader,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[CommentOut]:
+@router.get("/{stream_id}/comments", response_model=list[CommentOut], responses=pagination.NEXT_LINK_DOC)
+def stream_comments(stream_id: str, request: Request, response: Response, svc: Svc, principal: Reader,
+                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                    after_id: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+                    cursor: pagination.Cursor = None) -> list[CommentOut]:
+    """Comments with their decisions, oldest first: the newest ``limit``, or the ``limit`` after ``after_id``; the
+    ``Link`` header's next page is the comments after the last one shown."""
+    key = pagination.decode("comments", cursor, (int,))
+    after = after_id if key is None else key[0]
     visible_stream(svc, principal, stream_id)
-    return [CommentOut.model_validate(r, from_attributes=True) for r in svc.store.list_comments(stream_id, limit)]
-
-
+    if after is None:
+        found = svc.store.list_comments(stream_id, limit)
+    else:
+        found = _rows(svc, CommentRecord, stream_id, limit, after=after)
+    rows = _feed(request, response, "comments", found, after)
+    return [CommentOut.model_validate(r, from_attributes=True) for r in rows]

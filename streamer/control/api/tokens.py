@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 
+from .. import pagination
 from ..auth import Principal, authenticate, require
 from ..schemas import Me, TokenCreate, TokenCreated, TokenOut
 from ..services import Services
@@ -23,9 +24,15 @@ def me(principal: Annotated[Principal, Depends(authenticate)]) -> Me:
               streams=None if principal.streams is None else sorted(principal.streams))
 
 
-@router.get("/api/tokens", response_model=list[TokenOut])
-def list_tokens(svc: Svc, _: Admin) -> list[TokenOut]:
-    return [TokenOut.model_validate(t, from_attributes=True) for t in svc.store.list_tokens()]
+@router.get("/api/tokens", response_model=list[TokenOut], responses=pagination.NEXT_LINK_DOC)
+def list_tokens(request: Request, response: Response, svc: Svc, _: Admin, limit: pagination.Limit = 100,
+                cursor: pagination.Cursor = None) -> list[TokenOut]:
+    """In the order they were created; the next page is in the ``Link`` header."""
+    after = pagination.decode("tokens", cursor, (int,))
+    rows, more = pagination.page(svc.store.list_tokens(), limit, after, lambda t: [t.id])
+    if more is not None:
+        pagination.link_next(request, response, "tokens", more)
+    return [TokenOut.model_validate(t, from_attributes=True) for t in rows]
 
 
 @router.post("/api/tokens", response_model=TokenCreated, status_code=201)
