@@ -29,6 +29,8 @@ from ..session_builder import Assembly, SessionSettings, assemble
 
 log = logging.getLogger(__name__)
 
+LIVE_SCHEMES = ("rtmp://", "rtmps://", "whip+http://", "whip+https://")  # outputs that play on the clock
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="stream a brief to RTMP URLs and/or files")
@@ -75,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--duration {args.duration:g}: must be positive")
     if args.encoder_threads < 0:
         raise ConfigError(f"--encoder-threads {args.encoder_threads}: must be 0 (automatic) or more")
-    live = args.realtime or any(url.startswith(("rtmp://", "rtmps://")) for url in args.out)
+    live = args.realtime or any(url.startswith(LIVE_SCHEMES) for url in args.out)
     try:
         start = show_start(None, args.start or os.environ.get(CLOCK_ENV)) if live or args.start else None
     except ValueError as e:

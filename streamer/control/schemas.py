@@ -35,7 +35,7 @@ from ..media.outputs import redact_stream_key
 Role = Literal["admin", "operator", "developer"]
 StreamState = Literal["stopped", "starting", "live", "restarting", "stopping", "failed"]
 
-_URL = re.compile(r"rtmps?://[^\s/]+(/\S*)?")
+_URL = re.compile(r"(rtmps?|whip\+https?)://[^\s/]+(/\S*)?")  # RTMP ingests and WHIP (RFC 9725) ones
 _HTTP_URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 _SIZE = re.compile(r"(\d{2,4})x(\d{2,4})")
 SECRET_MASK = "**********"  # how a stored API key reads back; sending it back unchanged keeps the key
@@ -103,13 +103,14 @@ class StreamSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     voice: str | None = Field(default=None, max_length=200, description="ENGINE:VOICE, e.g. espeak:en-us; "
                               "None: the brief language's default")
-    avatar: str | None = Field(default=None, max_length=200, description="avatar pack name")
+    avatar: str | None = Field(default=None, max_length=200, description="avatar pack name or directory (a neural pack built by streamer avatars build)")
     size: str = Field(default="1280x720", description="frame size WxH, even numbers")
     fps: int = Field(default=30, ge=5, le=60)
     bitrate: int | None = Field(default=None, ge=100_000, le=20_000_000, description="video bits per second")
     preset: Literal["ultrafast", "superfast", "veryfast", "faster", "fast", "medium"] = "veryfast"
     outputs: list[str] = Field(default_factory=list, max_length=8,
-                               description="RTMP URLs (rtmp:// or rtmps://) to push to")
+                               description="ingests to push to: RTMP (rtmp://, rtmps://) or WHIP "
+                                           "(whip+https://TOKEN@host/path, whip+http://)")
     record: bool = Field(default=False, description="also record each run to a .mkv file in the data directory")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="script variation seed")
     llm: StreamLLM = Field(default_factory=StreamLLM, description="the reply model; unset fields: STREAMER_LLM_*")
@@ -156,7 +157,8 @@ class StreamSettings(BaseModel):
         # file paths are not accepted here: an API client must not pick where the server writes (use ``record``)
         for url in v:
             if not _URL.fullmatch(url):
-                raise ValueError(f"{redact_stream_key(url)!r} is not an rtmp:// or rtmps:// URL")  # keys masked
+                raise ValueError(f"{redact_stream_key(url)!r} is not an rtmp://, rtmps:// or whip+http(s):// "
+                                 "URL")  # keys masked
         return v
 
     def llm_config(self, env: Mapping[str, str] | None = None) -> LLMConfig:

@@ -313,7 +313,16 @@ def redact_stream_key(url: str) -> str:
 
 
 def open_output(target: str) -> Output:
-    """An Output for an rtmp:// URL or a file path."""
+    """An Output for an rtmp:// URL, a whip+http(s):// ingest (media/whip_push.py), a feed+unix:// socket (the
+    service's WebRTC feed, media/feed.py) or a file path."""
+    if target.startswith("feed+unix://"):
+        from .feed import FeedOutput  # these build on Output: imported here, not at the top
+
+        return FeedOutput(target)
+    if target.startswith(("whip+http://", "whip+https://")):
+        from .whip_push import WhipOutput
+
+        return WhipOutput(target)
     if "://" in target:
         return RtmpOutput(target)
     return FileOutput(target)

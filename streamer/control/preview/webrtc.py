@@ -2,7 +2,8 @@
 
 Signalling is one HTTP round trip (the browser posts a complete offer, gets a complete answer). The preview is
 what the worker already sends for the MJPEG fallback, decoded once per frame off the event loop; pts are wall time
-since the track started (90 kHz), because preview frames arrive at an uneven rate. Audio is not previewed.
+since the track started (90 kHz), because preview frames arrive at an uneven rate. Audio is not previewed here:
+the stream itself, at full rate with its sound, is played through WHEP (``whep``, kept here as ``whep``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import cv2
 import numpy as np
 
 from .hub import PreviewFrame, PreviewHub
+from .whep import WhepViewers
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class WebRTCPreviews:
     def __init__(self, hub: PreviewHub) -> None:
         self.hub = hub
         self._peers: set = set()
+        self.whep = WhepViewers()
 
     @property
     def peers(self) -> int:
@@ -105,3 +108,4 @@ class WebRTCPreviews:
 
     async def close(self) -> None:
         await asyncio.gather(*(self._drop(pc) for pc in list(self._peers)), return_exceptions=True)
+        await self.whep.close()

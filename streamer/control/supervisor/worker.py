@@ -29,13 +29,14 @@ from pydantic import ValidationError
 
 from ...brief import Brief, parse_brief
 from ...errors import ConfigError, StreamerError
+from ...media.feed import FEED_DISPLAY, feed_url
 from ...planner.timing import CLOCK_ENV, show_start
 from ...session_builder import Assembly, SessionSettings, assemble
 from ...tts import SAMPLE_RATE
 from ..product_update import InvalidUpdate, UnknownProduct, changed_facts, updated_brief
 from . import link
 from .outbox import SEND_TIMEOUT_S, Outbox
-from .preview_tap import PreviewTap
+from .preview_tap import PreviewTap, feed_path
 from .protocol import (
     EVENT,
     EXIT_FATAL,
@@ -103,11 +104,16 @@ def session_settings(spec: WorkerSpec, brief: Brief) -> SessionSettings:
                            on_air_at=spec.on_air_at, comments=s.comments)
 
 
-def build_assembly(spec: WorkerSpec, outbox: Outbox, on_event: Any, ready: Any) -> Assembly:
-    """The session exactly as ``streamer run`` builds it, plus the preview tap. Raises StreamerError."""
+def build_assembly(spec: WorkerSpec, outbox: Outbox, on_event: Any, ready: Any,
+                   feed: Path | None = None) -> Assembly:
+    """The session exactly as ``streamer run`` builds it, plus the preview tap and, on ``feed``, the encoded
+    stream for the service's WebRTC viewers (media/feed.py). Raises StreamerError."""
     brief = parse_brief(spec.brief, f"stream {spec.stream_id}")
     tap = PreviewTap(spec.settings.fps, spec.preview_fps, spec.preview_width, outbox.send, ready)
-    return assemble(brief, session_settings(spec, brief), on_event=on_event, taps=[tap], blocks=spec.blocks)
+    settings = session_settings(spec, brief)
+    if feed is not None:
+        settings = settings.model_copy(update={"outputs": [*settings.outputs, feed_url(feed)]})
+    return assemble(brief, settings, on_event=on_event, taps=[tap], blocks=spec.blocks)
 
 
 class Worker:
@@ -271,7 +277,8 @@ class Worker:
                                    first_frame_late_ms=self.assembly.session.first_frame_late_ms()))
 
         try:
-            self.assembly = build_assembly(self.boot.spec, self.outbox, self.emit, ready)
+            self.assembly = build_assembly(self.boot.spec, self.outbox, self.emit, ready,
+                                           feed=feed_path(Path(self.boot.socket)))
         except StreamerError as e:
             log.error("cannot start: %s", e)
             self.outbox.send(Fatal(message=str(e)))
@@ -298,6 +305,8 @@ class Worker:
         while True:
             await asyncio.sleep(HEALTH_EVERY_S)
             h: dict[str, Any] = session.health()
+            # the WebRTC feed serves the service's viewers: it is no destination of the stream's
+            h["webrtc_feed"] = h["outputs"].pop(FEED_DISPLAY, None)
             now = time.monotonic()
             frames = int(h["frames"])
             waits = session.stats.reply_wait_s
