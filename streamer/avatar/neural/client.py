@@ -49,6 +49,7 @@ CONNECT_TIMEOUT_S = 60.0  # a cold start imports torch
 OPEN_TIMEOUT_S = 180.0  # loading a model onto the device the first time
 STATS_TIMEOUT_S = 10.0
 SEND_TIMEOUT_S = 5.0  # a service that takes no data for this long is as good as dead
+MAX_OUTBOX_BYTES = 8 * 1024 * 1024  # unsent messages (a minute of utterance audio): past it the service is not reading
 MAX_LIVE_UTTERANCES = 4  # the service's limit too
 LOG_KEEP_BYTES = 1024 * 1024
 LOG_TAIL_BYTES = 2000
@@ -84,9 +85,15 @@ class _Connection:
         self._pending: dict[int, _Pending] = {}
         self._reqs = itertools.count(1)
         self.streams: dict[int, StreamHandle] = {}
+        # callers (the render thread) only queue frames; this connection's writer thread blocks on the socket
+        self._outbox: collections.deque[bytes] = collections.deque()
+        self._outbox_bytes = 0
+        self._out_cv = threading.Condition()
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack("ll", int(SEND_TIMEOUT_S), 0))
         self._reader = threading.Thread(target=self._read, name="inference-client", daemon=True)
         self._reader.start()
+        self._writer = threading.Thread(target=self._write, name="inference-client-writer", daemon=True)
+        self._writer.start()
 
     def send(self, msg: p.ToService, array: np.ndarray | None = None) -> None:
         """Send under ``send_lock`` (the caller holds it)."""
@@ -96,11 +103,31 @@ class _Connection:
             data = p.frame(msg, array)
         except p.ProtocolError as e:
             raise EngineError(f"cannot send that to the inference service: {e}", retryable=False) from None
-        try:
-            self.sock.sendall(data)
-        except OSError as e:
-            self._die(f"sending to it failed ({e})")
-            raise self.error() from None
+        with self._out_cv:
+            full = self._outbox_bytes + len(data) > MAX_OUTBOX_BYTES
+            if not full:
+                self._outbox.append(data)
+                self._outbox_bytes += len(data)
+                self._out_cv.notify()
+        if full:
+            self._die(f"it has not read the last {self._outbox_bytes} bytes sent to it")
+            raise self.error()
+
+    def _write(self) -> None:
+        while True:
+            with self._out_cv:
+                while not self._outbox and not self.dead:
+                    self._out_cv.wait()
+                if self.dead:
+                    return
+                data = self._outbox.popleft()
+            try:
+                self.sock.sendall(data)
+            except OSError as e:
+                self._die(f"sending to it failed ({e})")
+                return
+            with self._out_cv:
+                self._outbox_bytes -= len(data)
 
     def request(self, build: type[p.OpenStream] | type[p.Stats], timeout_s: float, **fields: object) -> p.FromService:
         with self.send_lock:
@@ -161,6 +188,9 @@ class _Connection:
         if self.dead:
             return
         self.dead = reason
+        with self._out_cv:
+            self._outbox.clear()
+            self._out_cv.notify_all()
         for pending in list(self._pending.values()):
             pending.done.set()
         self._pending.clear()

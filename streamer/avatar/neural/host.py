@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 LOOK_AHEAD_S = 0.4  # how much of the utterance on air stays submitted to the service
 RESULT_WAIT_S = 0.004  # longest a live frame waits for its face: far inside a 30 fps frame's 33 ms
 OFFLINE_WAIT_S = 30.0  # a file render has no clock to keep and waits for every face, up to this long
+VOICE_WINDOW_S = 0.2  # the voice a lip-sync network paints a frame from (Wav2Lip: 16 mel frames)
+SILENCE_RMS = 1e-3  # -60 dBFS over that window: a pause in the utterance, which shows the source frame
 STARVED_WINDOW_S = 3.0  # speaking time over which starvation is judged
 STARVED_SHARE = 0.5  # more than this share of those frames idle: the device cannot keep up, fall back
 
@@ -82,6 +84,7 @@ class NeuralHost:
         self._utt: str | None = None  # the service's name for the utterance on air
         self._key: tuple[float, int] | None = None
         self._n_frames = 0
+        self._voiced = np.zeros(0, bool)  # per frame of the utterance on air: is there voice to paint from
         self._submitted = 0  # frames [0, _submitted) of the utterance on air are submitted
         self._pack_index: dict[int, int] = {}  # frame offset -> the pack frame its face was submitted for
         self._seq = 0
@@ -146,6 +149,8 @@ class NeuralHost:
         if not 0 <= j < self._n_frames:
             return None, i
         self._submit(j, t)
+        if not self._voiced[j]:  # a pause: the source frame, untouched
+            return None, i
         assert self._stream is not None and self._utt is not None
         crop = self._stream.result(self._utt, j, self.wait_s)
         self._recent.append(crop is None)
@@ -162,6 +167,7 @@ class NeuralHost:
         self._utt, self._key = f"u{self._seq}", key
         pcm = np.asarray(sp.pcm, np.float32)
         self._n_frames = max(1, math.ceil(pcm.size / SAMPLE_RATE * self.fps))
+        self._voiced = voiced_frames(pcm, SAMPLE_RATE, self.fps, self._n_frames)
         self._stream.begin_utterance(self._utt, resample_to_16k(pcm, SAMPLE_RATE), self.fps, self._n_frames)
 
     def _submit(self, j: int, t: float) -> None:
@@ -176,7 +182,7 @@ class NeuralHost:
         if first >= end:
             return
         n, fps = len(self.pack.frames), self.pack.manifest.fps
-        items = [(k, pingpong(int((t + (k - j) / self.fps) * fps), n)) for k in range(first, end)]
+        items = [(k, pingpong(int((t + (k - j) / self.fps) * fps), n)) for k in range(first, end) if self._voiced[k]]
         self._pack_index.update(items)
         self._stream.submit(self._utt, items)
         self._submitted = end
@@ -236,6 +242,15 @@ class NeuralHost:
         # where the mask is 0 (the whole crop border) this is the source pixel exactly: no seam
         out[y0:y1, x0:x1] = (region + (face - region) * mask + 0.5).astype(np.uint8)
         return out
+
+
+def voiced_frames(pcm: np.ndarray, rate: int, fps: float, n_frames: int) -> np.ndarray:
+    """Which of an utterance's frames have voice in the window a lip-sync network paints them from: the others (its
+    pauses) are shown as the source frames and cost the device nothing."""
+    energy = np.concatenate([[0.0], np.cumsum(np.square(pcm, dtype=np.float64))])
+    a = np.clip((np.arange(n_frames) * rate / fps).astype(np.int64), 0, pcm.size)
+    b = np.clip(a + int(VOICE_WINDOW_S * rate), 0, pcm.size)
+    return np.sqrt((energy[b] - energy[a]) / np.maximum(b - a, 1)) >= SILENCE_RMS
 
 
 def _edge_alpha(size: tuple[int, int], r: int) -> tuple[np.ndarray, np.ndarray]:
