@@ -26,7 +26,7 @@ from .. import __version__
 from ..brief import BriefValidationError
 from ..errors import StreamerError
 from . import idempotency, log_redaction, problems
-from .api import docs, preview, schedules, streams, system, tokens, ws
+from .api import alerts, docs, export, preview, schedules, streams, system, tokens, ws
 from .backend import CommandError
 from .config import ServiceSettings
 from .controller import NotFound
@@ -106,7 +106,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, problems.validation_error)
     app.add_exception_handler(Exception, problems.server_error)
 
-    for module in (system, tokens, streams, schedules, preview, ws, docs):
+    for module in (system, tokens, streams, export, schedules, preview, ws, docs, alerts):
         app.include_router(module.router)
     app.mount("/panel", StaticFiles(directory=PANEL_DIR, html=True), name="panel")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")

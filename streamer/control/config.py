@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from .alert_webhook import check_webhook_url
+from .alerts import AlertRules
 from .scheduler.scheduler import START_LEAD_S
 from .storage.db import DEFAULT_URL
 from .supervisor.supervisor import EVENTS_KEPT, ORPHAN_S, RESTART_BACKOFF_S
 
 ORPHAN_ENV = "STREAMER_WORKER_ORPHAN_S"
+ALERT_WEBHOOK_ENV = "STREAMER_ALERT_WEBHOOK"
+ALERT_SECRET_ENV = "STREAMER_ALERT_SECRET"  # signs every alert webhook (HMAC-SHA256); never logged
 
 
 def _orphan_s() -> float:
@@ -32,6 +36,14 @@ def _orphan_s() -> float:
     if not value >= 0:
         raise ConfigError(f"{ORPHAN_ENV}={raw!r}: must be 0 or more seconds")
     return value
+
+
+def _alert_webhook() -> str | None:
+    url = os.environ.get(ALERT_WEBHOOK_ENV) or None
+    try:
+        return check_webhook_url(url) if url else None
+    except ValueError as e:
+        raise ConfigError(f"{ALERT_WEBHOOK_ENV}: {e}") from None
 
 
 @dataclass(slots=True)
@@ -51,6 +63,10 @@ class ServiceSettings:
     announce_admin_token: bool = True  # print a generated first admin token on stderr
     # the first admin token; stored hashed, always valid. None: generate one at first start
     admin_token: str | None = field(default_factory=lambda: os.environ.get("STREAMER_ADMIN_TOKEN") or None)
+    # alerts (control/alerts.py): the thresholds, and where they are POSTed signed (control/alert_webhook.py)
+    alert_rules: AlertRules = field(default_factory=AlertRules)
+    alert_webhook: str | None = field(default_factory=_alert_webhook)
+    alert_secret: str | None = field(default_factory=lambda: os.environ.get(ALERT_SECRET_ENV) or None, repr=False)
 
     @property
     def worker_dir(self) -> Path:

@@ -95,7 +95,7 @@ class Metrics:
                     self.comments.labels(sid, str(ev.get("action"))).inc()
                 elif ev["type"] == "state" and ev.get("state") == "restarting":
                     self.restarts.labels(sid).inc()
-                elif ev["type"] == "alert" and ev.get("state") != "recovered":
+                elif ev["type"] == "alert" and ev.get("state") not in ("recovered", "resolved"):
                     self.alerts.labels(str(ev.get("kind"))).inc()
         finally:
             self._sub.close()

@@ -31,6 +31,7 @@ from ..errors import ConfigError
 from ..llm import LLMConfig
 from ..llm.config import ENV_PREFIX
 from ..media.outputs import redact_stream_key
+from .alert_webhook import check_webhook_url, redact_webhook
 
 Role = Literal["admin", "operator", "developer"]
 StreamState = Literal["stopped", "starting", "live", "restarting", "stopping", "failed"]
@@ -117,6 +118,18 @@ class StreamSettings(BaseModel):
     comments: list[str] = Field(default_factory=list, max_length=8, description="comment sources: irc://, "
                                 "twitch://, youtube://, bridge+ws://... URLs; passwords and keys in them read back "
                                 "masked, and sending a masked URL back keeps the stored one")
+    alert_webhook: str | None = Field(default=None, max_length=500, description="this stream's alerts are also "
+                                      "POSTed here, signed (docs/websocket-api.md, Alerts); reads back masked, and "
+                                      "sending the mask back keeps the stored URL")
+
+    @field_validator("alert_webhook")
+    @classmethod
+    def _alert_webhook(cls, v: str | None) -> str | None:
+        return check_webhook_url(v) if v else None
+
+    @field_serializer("alert_webhook")
+    def _alert_webhook_out(self, v: str | None, info: FieldSerializationInfo) -> str | None:
+        return v if v is None or (info.context or {}).get("secrets") else redact_webhook(v)
 
     @field_validator("comments")
     @classmethod
@@ -172,8 +185,11 @@ class StreamSettings(BaseModel):
         """These settings, with the stored API key kept where the update left it out or sent the mask back, and
         each output and comment source URL sent back masked replaced by the stored URL it stands for."""
         stored = {redact_url(url): url for url in old.comments}
+        hook = self.alert_webhook
+        if hook is not None and old.alert_webhook is not None and hook == redact_webhook(old.alert_webhook):
+            hook = old.alert_webhook
         kept = self.model_copy(update={"comments": [stored.get(url, url) for url in self.comments],
-                                       "outputs": _unmasked(self.outputs, old.outputs)})
+                                       "outputs": _unmasked(self.outputs, old.outputs), "alert_webhook": hook})
         key = self.llm.api_key
         if key is None or key.get_secret_value() == SECRET_MASK:
             return kept.model_copy(update={"llm": self.llm.model_copy(update={"api_key": old.llm.api_key})})

@@ -1,8 +1,8 @@
 """The running service's parts, built and torn down in order by the app's lifespan.
 
-Startup: database (migrated) -> tokens -> bus, previews, backend -> controller -> recorder, metrics, scheduler
-tasks -> adopt the workers an earlier service left on air, resume the other streams that should be live. Shutdown
-reverses it: the scheduler stops first (so it cannot start a stream mid-shutdown), then the previews, the workers
+Startup: database (migrated) -> tokens -> bus, previews, backend -> controller -> recorder, metrics, alerts,
+scheduler tasks -> adopt the workers an earlier service left on air, resume the other streams that should be live.
+Shutdown reverses it: the scheduler stops first (so it cannot start a stream mid-shutdown), then the previews, the workers
 (stopped, their last events still recorded; or left on air with ``keep_streams_on_exit``), the tasks.
 """
 
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from .alert_webhook import AlertWebhooks, stream_webhooks
+from .alerts import AlertEvaluator, schedule_windows
 from .auth import TokenAuth, announce_admin_token
 from .backend import StreamBackend
 from .bus import EventBus
@@ -45,6 +47,8 @@ class Services:
     recorder: Recorder
     metrics: Metrics
     scheduler: Scheduler
+    alerts: AlertEvaluator
+    alert_webhooks: AlertWebhooks
     tasks: TaskGroup = field(default_factory=lambda: TaskGroup("service"))
     admin_token: str | None = None  # generated at first start (already printed); tests read it here
     loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)  # for signal handlers
@@ -65,12 +69,16 @@ class Services:
         controller = Controller(store, backend, settings)
         recorder = Recorder(store, bus)
         backend.note_heard_when_recorded(recorder)
+        webhooks = AlertWebhooks(settings.alert_webhook, settings.alert_secret, stream_webhooks(store))
+        alerts = AlertEvaluator(bus, settings.alert_rules, schedule_windows(store),
+                                lambda sid: backend.state(sid) == "live", webhooks.send)
         svc = cls(settings, engine, store, auth, bus, previews, WebRTCPreviews(previews), backend, controller,
                   recorder, Metrics(backend, bus, recorder),
                   Scheduler(store, controller, backend, settings.scheduler_tick_s, settings.schedule_lead_s),
-                  admin_token=generated)
+                  alerts, webhooks, admin_token=generated)
         svc.tasks.spawn(svc.recorder.run(), "recorder")
         svc.tasks.spawn(svc.metrics.run(), "metrics")
+        svc.tasks.spawn(svc.alerts.run(), "alerts")
         resumed = await controller.resume()  # adopts first
         if resumed:
             log.info("resumed %d stream(s): %s", len(resumed), ", ".join(resumed))
@@ -86,4 +94,5 @@ class Services:
         await asyncio.sleep(0.05)  # let the workers' last events reach the recorder's queue
         await self.recorder.flush()
         await self.tasks.close()
+        await self.alert_webhooks.close()
         await asyncio.to_thread(self.engine.dispose)

@@ -3,8 +3,9 @@
 One source of truth: the server validates every client message with `CLIENT_MESSAGE` (the commands are the REST
 command models with an ``id`` and a ``stream``), builds ``hello``, ``result`` and ``error`` from the models here,
 and relays the worker's events, which are the typed link messages of supervisor/protocol.py, with the stream and
-run added. ``state``, ``health`` and the database ``alert`` are published by the supervisor and the recorder in
-the shapes `StateEvent`, `HealthEvent` and `DatabaseAlertEvent` describe.
+run added. ``state``, ``health``, the database ``alert`` and the rules' ``alert`` (raised, resolved) are published
+by the supervisor, the recorder and the alert evaluator in the shapes `StateEvent`, `HealthEvent`,
+`DatabaseAlertEvent` and `AlertEvent` describe.
 
 Server messages may gain fields within protocol 1 (clients ignore what they do not know), so their schemas allow
 more properties; client messages may not carry unknown fields.
@@ -20,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from .alerts import AlertKind
 from .problems import ProblemError
 from .schemas import (
     InjectComment,
@@ -278,9 +280,26 @@ class DatabaseAlertEvent(_Server):
     rows_waiting: int
 
 
+class AlertEvent(_Routed):
+    """One of the service's alert rules (control/alerts.py) raised or resolved an alert on a stream; the same body
+    is POSTed, signed, to the alert webhooks."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["alert"]
+    id: str = Field(description="this occurrence: its raised and resolved events repeat it")
+    key: str = Field(description="the condition (stream/kind[/subject]): the same for every occurrence")
+    kind: AlertKind
+    state: Literal["raised", "resolved"]
+    subject: str | None = Field(description="output_down: the output, its stream key masked")
+    message: str
+    since: float = Field(description="Unix seconds: when it was raised")
+    resolved_at: float | None
+    at: float
+
+
 EventMessage = (StateEvent | HealthEvent | SpeechStartEvent | SpeechEndEvent | SpeechDroppedEvent | ProductEvent
                 | CommentEvent | DecisionEvent | ReplyEvent | OverrideEvent | ProductUpdateEvent | OutputAlertEvent
-                | DatabaseAlertEvent)
+                | DatabaseAlertEvent | AlertEvent)
 ServerMessage = HelloMessage | ResultMessage | ErrorMessage | EventMessage
 EVENT_TYPES = ("state", "speech_start", "speech_end", "speech_dropped", "comment", "decision", "reply", "product",
                "override", "product_update", "health", "alert")

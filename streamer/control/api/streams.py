@@ -31,9 +31,10 @@ from ..schemas import (
     UpdateProduct,
 )
 from ..services import Services
-from ..storage import Stream
+from ..storage import Stream, search
 from ..storage.models import CommentRecord, Run, TranscriptLine
 from .deps import services, stream_out, visible_stream
+from .export import CommentFilters, TranscriptFilters
 
 log = logging.getLogger(__name__)
 
@@ -265,32 +266,32 @@ def _feed(request: Request, response: Response, kind: str, rows: list[Row], afte
 
 @router.get("/{stream_id}/transcript", response_model=list[TranscriptOut], responses=pagination.NEXT_LINK_DOC)
 def stream_transcript(stream_id: str, request: Request, response: Response, svc: Svc, principal: Reader,
-                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                      match: TranscriptFilters, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                       after_id: Annotated[int | None, Query(ge=0, le=2**62)] = None,
                       cursor: pagination.Cursor = None) -> list[TranscriptOut]:
     """Sentences said on air, oldest first: the newest ``limit``, or with ``after_id`` (a line's id; 0 for the very
     first) the ``limit`` lines after it. The ``Link`` header's next page is the lines after the last one shown, so
-    following it reads every line once, including lines said meanwhile."""
+    following it reads every line once, including lines said meanwhile. ``q``, ``from``, ``to`` and ``source``
+    search (only matching lines; the next page keeps them); ``.../transcript/export`` downloads them all."""
     key = pagination.decode("transcript", cursor, (int,))
     after = after_id if key is None else key[0]
     visible_stream(svc, principal, stream_id)
-    rows = _feed(request, response, "transcript", svc.store.list_transcript(stream_id, limit, after), after)
+    found = search.find_transcript(svc.store, stream_id, match, limit, after)
+    rows = _feed(request, response, "transcript", found, after)
     return [TranscriptOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 @router.get("/{stream_id}/comments", response_model=list[CommentOut], responses=pagination.NEXT_LINK_DOC)
 def stream_comments(stream_id: str, request: Request, response: Response, svc: Svc, principal: Reader,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                    match: CommentFilters, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                     after_id: Annotated[int | None, Query(ge=0, le=2**62)] = None,
                     cursor: pagination.Cursor = None) -> list[CommentOut]:
     """Comments with their decisions, oldest first: the newest ``limit``, or the ``limit`` after ``after_id``; the
-    ``Link`` header's next page is the comments after the last one shown."""
+    ``Link`` header's next page is the comments after the last one shown. ``q``, ``from``, ``to`` and ``decision``
+    search; ``.../comments/export`` downloads them all."""
     key = pagination.decode("comments", cursor, (int,))
     after = after_id if key is None else key[0]
     visible_stream(svc, principal, stream_id)
-    if after is None:
-        found = svc.store.list_comments(stream_id, limit)
-    else:
-        found = _rows(svc, CommentRecord, stream_id, limit, after=after)
+    found = search.find_comments(svc.store, stream_id, match, limit, after)
     rows = _feed(request, response, "comments", found, after)
     return [CommentOut.model_validate(r, from_attributes=True) for r in rows]

@@ -9,7 +9,7 @@ const $ = (sel) => document.querySelector(sel);
 const FEED_MAX = 100;
 const CAPTIONS_MAX = 30;
 
-const state = { me: null, streams: new Map(), selected: null, live: null };
+const state = { me: null, streams: new Map(), selected: null, live: null, alerts: new Map() };
 const preview = new Preview($("#preview-video"), $("#preview-img"), $("#preview-mode"));
 const chart = new HealthChart($("#health-chart"));
 
@@ -49,6 +49,7 @@ async function login(token) {
   $("#whoami").textContent = `${state.me.name} · ${state.me.role}`;
   document.body.dataset.role = state.me.role;
   await loadStreams();
+  await loadAlerts();
   state.live = new Live(onMessage, (up) => {
     const badge = $("#ws-state");
     badge.dataset.i18n = up ? "online" : "offline";
@@ -76,8 +77,37 @@ $("#lang").addEventListener("click", () => {
   setLang(currentLang() === "zh" ? "en" : "zh");
   $("#lang").textContent = currentLang() === "zh" ? "English" : "中文";
   renderStreams();
+  renderAlerts();
   if (state.selected) renderState(state.selected);
 });
+
+// --- alerts: the service's rules (docs/websocket-api.md, Alerts); active ones in a strip above the rooms -------
+async function loadAlerts() {
+  const rows = await api("GET", "/api/alerts?state=raised&limit=500");
+  state.alerts = new Map(rows.map((a) => [a.id, a]));
+  renderAlerts();
+}
+
+function onAlert(msg) {
+  if (msg.state === "raised") state.alerts.set(msg.id, msg);
+  else state.alerts.delete(msg.id);
+  renderAlerts();
+}
+
+function renderAlerts() {
+  let strip = $("#alerts");
+  if (!strip) {
+    strip = el("section", { id: "alerts", class: "alerts", role: "status", "aria-live": "polite" });
+    $("#main").before(strip);
+  }
+  const byRoom = new Map();
+  for (const a of state.alerts.values()) byRoom.set(a.stream, [...(byRoom.get(a.stream) || []), a]);
+  strip.hidden = byRoom.size === 0;
+  strip.replaceChildren(el("strong", {}, t("alerts")), ...[...byRoom].map(([sid, list]) => el("button",
+    { class: "alert-room", dataset: { stream: sid }, onclick: () => select(sid) },
+    el("span", { class: "name" }, state.streams.get(sid)?.name || sid),
+    ...list.map((a) => el("span", { class: `badge alert-${a.kind}`, title: a.message }, t(`alert_${a.kind}`))))));
+}
 
 // --- streams ---------------------------------------------------------------------------------------------
 async function loadStreams() {
@@ -108,6 +138,7 @@ async function select(id) {
   $("#captions").replaceChildren();
   $("#caption").textContent = "";
   $("#health-stats").replaceChildren();
+  clearHistorySearch();
   chart.reset();
   renderState(id);
   await Promise.all([loadSchedules(id), loadRuns(id), loadHistory(id)]);
@@ -155,6 +186,7 @@ function onMessage(msg) {
     }
     return;
   }
+  if (msg.type === "alert" && msg.id) { onAlert(msg); return; }  // a rule's alert (database ones have no id)
   if (msg.stream !== state.selected) return;
   switch (msg.type) {
     case "speech_start":
@@ -398,6 +430,62 @@ async function loadRuns(id) {
   $("#run-rows").replaceChildren(...rows.map((r) => el("tr", {},
     el("td", {}, r.id), el("td", {}, fmtTime(r.started_at)), el("td", {}, r.reason),
     el("td", {}, fmtTime(r.ended_at)), el("td", {}, r.end_reason || ""), el("td", {}, r.restarts))));
+}
+
+// --- transcript and comment search, export ---------------------------------------------------------------
+// The same filter for the list shown here and for the file: the export streams every matching row (the server
+// neutralises spreadsheet formulas in the CSV). Fetched with the token in the header, never in a URL.
+function historyQuery(suffix = "") {
+  const what = $("#history-what").value;
+  const q = $("#history-q").value.trim();
+  const params = new URLSearchParams(q ? { q } : {});
+  return { what, path: `/api/streams/${encodeURIComponent(state.selected)}/${what}${suffix}`, params };
+}
+
+function clearHistorySearch() {
+  $("#history-results").replaceChildren();
+  $("#history-results").hidden = true;
+  showError($("#history-error"), null);
+}
+
+$("#history-search").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  clearHistorySearch();
+  const { what, path, params } = historyQuery();
+  params.set("limit", "100");
+  try {
+    const rows = await api("GET", `${path}?${params}`);
+    const items = rows.reverse().map((r) => el("li", {},
+      el("span", { class: "tag" }, `${fmtTime(r.said_at || r.received_at)} · ${what === "transcript" ? r.source : r.user}`),
+      " ", r.text));
+    $("#history-results").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("no_results"))]));
+    $("#history-results").hidden = false;
+  } catch (err) {
+    showError($("#history-error"), err);
+  }
+});
+
+async function exportHistory(format) {
+  showError($("#history-error"), null);
+  const { path, params } = historyQuery("/export");
+  params.set("format", format);
+  try {
+    const res = await fetch(`${path}?${params}`, { headers: { Authorization: `Bearer ${auth.token}` } });
+    if (!res.ok) throw new Error((await res.json().catch(() => ({}))).detail || res.statusText);
+    const name = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+    const url = URL.createObjectURL(await res.blob());
+    const link = el("a", { href: url, download: name ? name[1] : `export.${format}` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  } catch (err) {
+    showError($("#history-error"), err);
+  }
+}
+
+for (const link of [$("#export-csv"), $("#export-jsonl")]) {
+  link.addEventListener("click", (e) => { e.preventDefault(); exportHistory(link.dataset.format); });
 }
 
 // --- start -----------------------------------------------------------------------------------------------

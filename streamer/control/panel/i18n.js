@@ -25,6 +25,11 @@ const STRINGS = {
     force_hint: "say it even if the reply guard refuses it; the override is recorded",
     product_facts: "Products: price and stock", price: "Price", list_price: "List price (crossed out)",
     stock: "Stock (0: sold out)", promotions: "Promotions (one per line)", update: "Update", updated: "Updated",
+    search_transcript: "what was said", search_comments: "what viewers wrote", search_ph: "Search",
+    search: "Search", export_csv: "Export CSV", export_jsonl: "Export JSON lines", no_results: "nothing found",
+    alerts: "Alerts", alert_output_down: "output down", alert_late_frames: "late frames",
+    alert_tts_fallback: "voice on fallback", alert_llm_fallback: "reply model on fallback",
+    alert_worker_restarts: "worker restarting", alert_window_missed: "scheduled window missed",
   },
   zh: {
     title: "数字人直播控制台", login: "登录", logout: "退出", token: "访问令牌", streams: "直播间",
@@ -51,6 +56,11 @@ const STRINGS = {
     force_hint: "即使回复审核不通过也播出；强制记录会写入逐字稿",
     product_facts: "商品价格与库存", price: "到手价", list_price: "划线价", stock: "库存（0 为售罄）",
     promotions: "活动（每行一个）", update: "更新", updated: "已更新",
+    search_transcript: "主播说过的话", search_comments: "观众评论", search_ph: "搜索",
+    search: "搜索", export_csv: "导出 CSV", export_jsonl: "导出 JSON Lines", no_results: "没有找到",
+    alerts: "告警", alert_output_down: "推流中断", alert_late_frames: "迟到帧过多",
+    alert_tts_fallback: "语音已降级", alert_llm_fallback: "回复模型已降级",
+    alert_worker_restarts: "进程反复重启", alert_window_missed: "排期未开播",
   },
 };
 
