@@ -34,6 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .avatar.match import HostMatch, match_host
 from .brief import Brief
 from .comments.intake import CommentIntake
 from .errors import ConfigError, StreamerError
@@ -48,7 +49,7 @@ from .responder import Responder
 from .responder.llm import LLMResponder
 from .scene import SceneRenderer
 from .session import Event, FrameTap, Session, SessionStats
-from .tts import create_tts
+from .tts import TTS, FallbackTTS, create_tts
 
 __all__ = ["Assembly", "SessionSettings", "assemble", "build_responder", "default_bitrate"]
 
@@ -138,6 +139,7 @@ class Assembly:
     script: Show
     seed: int = 0
     intake: CommentIntake | None = None
+    host: HostMatch | None = None  # the host pack and the voice, and any mismatch between them (warnings)
 
     async def run(self) -> SessionStats:
         """Run the session to its end, answering comments meanwhile (and writing blocks ahead, with a model)."""
@@ -197,6 +199,10 @@ class Assembly:
         """Per comment source: connected, messages per minute, totals, last error (`CommentIntake.health`)."""
         return self.intake.health() if self.intake is not None else []
 
+    def host_health(self) -> dict[str, object]:
+        """The host on screen, its voice, and warnings where they do not fit (`streamer.avatar.match`)."""
+        return self.host.health() if self.host is not None else {}
+
     def llm_health(self) -> dict[str, object]:
         if isinstance(self.responder, LLMResponder):
             return self.responder.health()
@@ -225,6 +231,7 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     # a live host never waits for a neural face; a file render waits (it has no audience, and stays deterministic)
     renderer = SceneRenderer(brief, (settings.width, settings.height), settings.fps, avatar=settings.avatar,
                              live=live)
+    host = _check_host(settings.avatar, tts, brief.language)
     chat = _chat(settings.llm)
     responder = _responder(brief, settings.llm, chat, settings.seed, settings.product_id)
 
@@ -256,4 +263,13 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     if settings.product_id is not None:
         session.switch_product(settings.product_id)
     replies.on_event({"type": "product", "product_id": session.health()["product_id"]})
-    return Assembly(session, responder, replies, script, settings.seed, intake)
+    return Assembly(session, responder, replies, script, settings.seed, intake, host)
+
+
+def _check_host(avatar: str | None, tts: TTS, language: str) -> HostMatch:
+    """Warn (never fail) when the host's face and the voice that speaks first do not fit each other or the brief."""
+    primary = tts.engines[0] if isinstance(tts, FallbackTTS) else tts
+    host = match_host(avatar, primary.name, language)
+    for warning in host.warnings:
+        log.warning("host and voice: %s", warning)
+    return host

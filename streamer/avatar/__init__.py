@@ -40,7 +40,7 @@ def load_host(avatar: str | None, height: int, fps: float = 30.0, live: bool = T
 def describe(pack_dir: Path) -> str:
     """One line for `streamer avatars list`."""
     m = read_manifest(pack_dir)
-    extras = []
+    extras: list[str] = [m.presents] if m.presents else []
     if m.kind == "sprite" and m.mouth is not None:
         extras.append(f"{len(m.mouth.visemes)} visemes")
     if isinstance(m, NeuralManifest):

@@ -92,6 +92,9 @@ class Manifest(_Model):
     kind: Literal["sprite", "photo", "neural"]
     name: str
     title: str = ""
+    # who the host is, for the voice and language check (avatar/match.py): None says nothing, so nothing is checked
+    presents: Literal["female", "male"] | None = None
+    languages: list[Literal["zh", "en"]] = Field(default_factory=list)  # the languages the host is for; []: any
     canvas: tuple[int, int] | None = None  # sprite packs: design size; one unit is one pixel of a 1080p frame
     anchor: tuple[float, float] | None = None  # sprite: canvas point placed on the scene's host anchor
     layers: list[LayerSpec] = Field(default_factory=list)

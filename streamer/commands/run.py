@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         if transcript is not None:
             transcript.close()
     health = {**assembly.session.health(), "llm": assembly.llm_health(),
-              "comment_sources": assembly.comment_sources_health()}
+              "comment_sources": assembly.comment_sources_health(), "host": assembly.host_health()}
     log.info("done: %d frames, %d samples (%.2f s), %d sentences", stats.frames, stats.samples,
              stats.frames / args.fps, stats.utterances)
     if args.stats:

@@ -104,7 +104,11 @@ class StreamSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     voice: str | None = Field(default=None, max_length=200, description="ENGINE:VOICE, e.g. espeak:en-us; "
                               "None: the brief language's default")
-    avatar: str | None = Field(default=None, max_length=200, description="avatar pack name or directory (a neural pack built by streamer avatars build)")
+    avatar: str | None = Field(default=None, max_length=200, examples=["default", "leo"],
+                               description="the host: a bundled pack by name (default: Xiaoya, a woman; leo: Leo, "
+                                           "a man; `streamer avatars list`) or a pack directory (a neural pack built "
+                                           "by streamer avatars build); None: default. A voice that does not fit "
+                                           "the host is warned about in the stream's health (host.warnings)")
     size: str = Field(default="1280x720", description="frame size WxH, even numbers")
     fps: int = Field(default=30, ge=5, le=60)
     bitrate: int | None = Field(default=None, ge=100_000, le=20_000_000, description="video bits per second")

@@ -1,4 +1,5 @@
-"""The default host's head: back hair, face, eyes, brows, nose, mouth and front hair, in design units.
+"""A host's head: back hair, ears, face, eyes, brows, nose, mouth and front hair, in design units, drawn from a
+``HeadLook`` (looks.py: Xiaoya's long hair and oval face, Leo's short hair and square jaw).
 
 The head is drawn whole for every mouth shape and eye openness; the generator cuts the mouth and eye regions out of
 those renders, so a sprite always matches the base face around it.
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .draw import Layer, Point, mirror
+from .looks import HeadLook
 
 CX = 400.0  # the face's vertical axis
 HEAD_BOX = (220.0, 90.0, 360.0, 430.0)  # x, y, w, h of the head layers in design units
@@ -18,13 +20,6 @@ MOUTH_C = (400.0, 404.0)
 EYE_Y = 309.0
 EYE_DX = 48.0
 
-SKIN = (247, 215, 193)
-SKIN_SHADOW = (226, 168, 146)
-BLUSH = (240, 146, 140)
-HAIR = (48, 33, 32)
-HAIR_LIGHT = (112, 78, 64)
-LIPS = (204, 92, 102)
-LIPS_DARK = (168, 62, 76)
 INNER = (96, 30, 40)
 TEETH = (250, 247, 242)
 TONGUE = (214, 108, 116)
@@ -49,90 +44,98 @@ class MouthShape:
     smile: float = 0.6
 
 
-def face_outline() -> list[Point]:
-    right: list[Point] = [(CX, 168), (455, 174), (498, 203), (518, 252), (521, 305), (511, 356), (487, 400), (454, 434),
-             (424, 452)]
-    chin = [(CX, 457)]
-    left = mirror(right[1:], CX)[::-1]
-    return right + chin + left
+def _whole(right_half: tuple[Point, ...]) -> list[Point]:
+    """A symmetric closed outline from its right half (top point on the axis ... bottom point on the axis)."""
+    right = list(right_half)
+    return right + mirror(right[1:-1], CX)[::-1]
 
 
-def back_hair() -> list[Point]:
-    right: list[Point] = [(CX, 112), (478, 120), (535, 160), (560, 235), (564, 330), (556, 420), (536, 472), (500, 484),
-             (450, 470)]
-    return right + [(CX, 468)] + mirror(right[1:], CX)[::-1]
+def face_outline(look: HeadLook) -> list[Point]:
+    return _whole(look.face)
 
 
-def front_hair() -> list[Point]:
-    outer: list[Point] = [(312, 488), (276, 456), (258, 392), (250, 300), (259, 218), (290, 154), (340, 116),
-                          (410, 106), (470, 120), (521, 158), (547, 224), (553, 300), (545, 392), (527, 456),
-                          (494, 490)]
-    inner: list[Point] = [(494, 466), (503, 402), (511, 330), (506, 274), (478, 246), (440, 226), (400, 210), (366, 198),
-             (342, 196), (320, 214), (304, 252), (296, 326), (299, 402), (308, 466)]
-    return outer + inner
+def draw_back_hair(L: Layer, look: HeadLook) -> None:
+    """The hair behind the head (none for short hair: the layer stays empty)."""
+    if look.back_hair is None:
+        return
+    L.gradient(L.mask(_whole(look.back_hair)), *look.back_hair_colors, (400, 110), (400, 500))
 
 
-def draw_back_hair(L: Layer) -> None:
-    m = L.mask(back_hair())
-    L.gradient(m, (70, 47, 40), (40, 27, 25), (400, 110), (400, 500))
-
-
-def draw_face(L: Layer, mouth: MouthShape, eyes: float) -> None:
+def draw_face(L: Layer, mouth: MouthShape, eyes: float, look: HeadLook) -> None:
     """Paint the face with the given mouth shape and eye openness (1 open, 0 closed) onto the head layer."""
-    face = L.mask(face_outline())
-    L.gradient(face, SKIN, (240, 200, 178), (400, 200), (400, 460))
+    if look.ears:
+        _ears(L, look)
+    face = L.mask(face_outline(look))
+    L.gradient(face, look.skin, look.skin_low, (400, 200), (400, 460))
     # soft form shading: darker toward the jaw edges, light from the upper left
     inner = L.blur(L.shift(face, 10, -6), 14)
-    L.tint(1 - inner, SKIN_SHADOW, 0.55, face)
+    L.tint(1 - inner, look.skin_shadow, 0.55, face)
     for side in (-1, 1):
-        L.tint(L.radial(CX + side * 58, 378, 34), BLUSH, 0.32, face)
-    _nose(L, face)
+        L.tint(L.radial(CX + side * 58, 378, 34), look.blush, look.blush_opacity, face)
+    if look.stubble > 0:
+        _stubble(L, look, face)
+    _nose(L, face, look)
     for side in (-1, 1):
-        _brow(L, side)
-        _eye(L, side, eyes)
-    _mouth(L, mouth, face)
+        _brow(L, side, look)
+        _eye(L, side, eyes, look)
+    _mouth(L, mouth, face, look)
     # the fringe casts a soft shadow on the forehead
-    hair = L.mask(front_hair())
-    L.tint(L.blur(L.shift(hair, 3, 7), 5), (196, 140, 122), 0.55, face * (1 - hair))
-    _front_hair(L, hair)
+    hair = L.mask(list(look.front_hair))
+    L.tint(L.blur(L.shift(hair, 3, 7), 5), look.fringe_shadow, 0.55, face * (1 - hair))
+    _front_hair(L, hair, look)
 
 
-def _front_hair(L: Layer, hair: np.ndarray) -> None:
-    L.gradient(hair, (88, 60, 48), (46, 31, 28), (400, 120), (400, 480))
+def _ears(L: Layer, look: HeadLook) -> None:
+    """Ears beside the temples, behind the face outline (which covers their inner edge)."""
+    for side in (-1, 1):
+        x = CX + side * 124
+        ear = L.mask([(x - side * 10, 292), (x + side * 8, 284), (x + side * 16, 304), (x + side * 12, 338),
+                      (x + side * 2, 362), (x - side * 12, 360)])
+        L.paint(ear, look.skin)
+        L.tint(L.blur(L.ellipse(x + side * 3, 320, 6, 18), 3), look.skin_shadow, 0.8, ear)
+        L.tint(L.blur(L.stroke([(x + side * 10, 296), (x + side * 13, 318), (x + side * 6, 346)], 2, 2, 3), 1.5),
+               look.skin_shadow, 0.6, ear)
+
+
+def _stubble(L: Layer, look: HeadLook, face: np.ndarray) -> None:
+    """A shaved beard's faint grey-blue shadow: jaw, chin and upper lip, never the cheeks."""
+    jaw = L.blur(L.mask([(300, 380), (336, 424), (372, 446), (400, 452), (428, 446), (464, 424), (500, 380),
+                         (512, 400), (486, 444), (446, 466), (400, 474), (354, 466), (314, 444), (288, 400)]), 7)
+    lip = L.blur(L.ellipse(CX, 388, 34, 7), 4)
+    L.tint(np.maximum(jaw, lip), (112, 102, 104), look.stubble, face)
+
+
+def _front_hair(L: Layer, hair: np.ndarray, look: HeadLook) -> None:
+    L.gradient(hair, look.hair_top, look.hair_bottom, (400, 120), (400, 480))
     # a sheen band across the crown
-    sheen = L.stroke([(292, 196), (340, 150), (400, 136), (460, 146), (510, 186)], 8, 10, 22)
-    L.tint(L.blur(sheen, 6), HAIR_LIGHT, 0.55, hair)
-    # strand lines that follow the sweep of the fringe
-    for pts, w in (
-        ([(344, 198), (390, 208), (446, 232), (492, 262)], 2.2),
-        ([(356, 170), (410, 186), (470, 214), (515, 262)], 1.8),
-        ([(318, 190), (292, 260), (282, 350), (292, 455)], 1.8),
-        ([(470, 150), (525, 210), (538, 320), (516, 455)], 1.8),
-    ):
-        L.tint(L.stroke(pts, 0.5, 0.5, w), (26, 18, 18), 0.45, hair)
+    sheen = L.stroke(list(look.sheen), 8, 10, 22)
+    L.tint(L.blur(sheen, 6), look.hair_light, 0.55, hair)
+    # strand lines that follow the sweep of the hair
+    for pts, w in look.dark_strands:
+        L.tint(L.stroke(list(pts), 0.5, 0.5, w), (26, 18, 18), 0.45, hair)
     # a few lighter strands catch the light along the sweep
-    for pts, w in (
-        ([(330, 178), (385, 190), (450, 216), (500, 258)], 3.0),
-        ([(300, 230), (280, 300), (276, 380), (290, 440)], 2.5),
-        ([(500, 190), (530, 260), (534, 350), (518, 430)], 2.5),
-    ):
-        L.tint(L.blur(L.stroke(pts, 0.5, 0.5, w), 1.2), HAIR_LIGHT, 0.35, hair)
+    for pts, w in look.light_strands:
+        L.tint(L.blur(L.stroke(list(pts), 0.5, 0.5, w), 1.2), look.hair_light, 0.35, hair)
+    if look.parting is not None:  # a side parting: a fine dark line the hair falls away from
+        L.tint(L.blur(L.stroke(list(look.parting), 0.5, 0.5, 2.4), 0.8), (20, 14, 14), 0.7, hair)
 
 
-def _nose(L: Layer, face: np.ndarray) -> None:
-    bridge = L.stroke([(392, 318), (389, 345), (388, 366)], 1.0, 4.5, 3.5)
-    L.tint(L.blur(bridge, 3), SKIN_SHADOW, 0.45, face)
-    base = L.stroke([(388, 372), (396, 377), (404, 377), (412, 372)], 2.0, 2.0, 3.2)
+def _nose(L: Layer, face: np.ndarray, look: HeadLook) -> None:
+    k = look.nose_width
+    bridge = L.stroke([(392, 318), (389, 345), (388, 366)], 1.0, 4.5 * k, 3.5 * k)
+    L.tint(L.blur(bridge, 3), look.skin_shadow, 0.45, face)
+    base = L.stroke([(400 - 12 * k, 372), (400 - 4 * k, 377), (400 + 4 * k, 377), (400 + 12 * k, 372)],
+                    2.0, 2.0, 3.2)
     L.tint(L.blur(base, 1.2), (196, 128, 110), 0.7, face)
     L.tint(L.radial(402, 360, 9), (255, 236, 222), 0.5, face)
 
 
-def _brow(L: Layer, side: int) -> None:
-    pts = [(CX + side * 22, 272), (CX + side * 40, 265), (CX + side * 60, 264), (CX + side * 80, 271)]
-    L.paint(L.stroke(pts, 5.0, 2.2, 6.0), (84, 58, 48), 0.9)
+def _brow(L: Layer, side: int, look: HeadLook) -> None:
+    pts = [(CX + side * dx, y) for dx, y in look.brow]
+    L.paint(L.stroke(pts, *look.brow_width), look.brow_color, 0.9)
 
 
-def _eye(L: Layer, side: int, e: float) -> None:
+def _eye(L: Layer, side: int, e: float, look: HeadLook) -> None:
     cx, cy = CX + side * EYE_DX, EYE_Y
 
     def at(u: float, dy: float) -> Point:  # u from -1 (inner corner) to 1 (outer corner)
@@ -158,12 +161,12 @@ def _eye(L: Layer, side: int, e: float) -> None:
         L.paint(L.stroke(lower[1:], 1.4, 0.6, 1.6), (150, 100, 90), 0.45)
         crease = [at(-0.5, dys[0] - 6), at(0.05, dys[1] - 6.5), at(0.7, dys[3] - 5.5)]
         L.paint(L.stroke(crease, 0.6, 0.8, 1.8), (170, 110, 96), 0.45 * e)
-    lash = upper[1:] + [(outer[0] + side * 7, outer[1] - 5)]
-    width = 3.0 + 1.5 * e
+    lash = upper[1:] + ([(outer[0] + side * 7, outer[1] - 5)] if look.lash_flick else [])
+    width = look.lash_width * (2 + e) / 3
     L.paint(L.stroke(lash, 1.8, 1.2, width + 1.2), LASH)
 
 
-def _mouth(L: Layer, m: MouthShape, face: np.ndarray) -> None:
+def _mouth(L: Layer, m: MouthShape, face: np.ndarray, look: HeadLook) -> None:
     cx, cy = MOUTH_C
     W = 31.5 * m.width * (1 - 0.34 * m.round) * (1 - 0.06 * m.press)
     H = 34.0 * m.open
@@ -186,12 +189,13 @@ def _mouth(L: Layer, m: MouthShape, face: np.ndarray) -> None:
            (cx + W, corner_y)]
     bottom = curve(lo_in + t_lo)[::-1][1:-1]
     # a soft shadow under the lower lip gives the chin its shape
-    L.tint(L.blur(L.ellipse(cx, lo_in + t_lo + 5, W * 0.55, 4.5), 3), SKIN_SHADOW, 0.5, face)
+    L.tint(L.blur(L.ellipse(cx, lo_in + t_lo + 5, W * 0.55, 4.5), 3), look.skin_shadow, 0.5, face)
     lips = L.mask(top + bottom)
-    L.paint(lips, LIPS)
+    L.paint(lips, look.lips)
     upper_lip = L.mask(top[::-1] + curve(up_in)[1:-1])
-    L.tint(upper_lip, LIPS_DARK, 0.55)
-    L.tint(L.blur(L.ellipse(cx + 3, lo_in + t_lo * 0.45, W * 0.35, t_lo * 0.22), 2), (250, 170, 170), 0.55, lips)
+    L.tint(upper_lip, look.lips_dark, 0.55)
+    L.tint(L.blur(L.ellipse(cx + 3, lo_in + t_lo * 0.45, W * 0.35, t_lo * 0.22), 2), (250, 170, 170),
+           look.lip_shine, lips)
     if H > 1.0:
         inner = L.mask(curve(up_in) + curve(lo_in)[::-1][1:-1], smooth=False)
         L.paint(inner, INNER)
@@ -205,10 +209,10 @@ def _mouth(L: Layer, m: MouthShape, face: np.ndarray) -> None:
             L.paint(teeth * inner, (238, 234, 228))
         if m.fv > 0:  # the lower lip covers the bottom of the opening, in front of the teeth
             cover = L.mask(curve(lo_in - 0.5) + curve(lo_in + t_lo)[::-1][1:-1])
-            L.paint(cover, LIPS)
-        L.paint(L.blur(inner, 0.8) * (1 - inner), LIPS_DARK, 0.5)
+            L.paint(cover, look.lips)
+        L.paint(L.blur(inner, 0.8) * (1 - inner), look.lips_dark, 0.5)
     else:
         seam = L.stroke(curve(cy + 0.3 * m.press)[1:-1], 1.2, 1.2, 2.4 + 0.8 * m.press)
-        L.paint(seam, (120, 44, 52), 0.9)
+        L.paint(seam, look.lip_seam, 0.9)
     for side in (-1, 1):
-        L.paint(L.ellipse(cx + side * (W + 0.5), corner_y, 2.2, 1.6), (160, 90, 84), 0.55)
+        L.paint(L.ellipse(cx + side * (W + 0.5), corner_y, 2.2, 1.6), look.lip_corner, 0.55)

@@ -1,6 +1,7 @@
-"""Generate the bundled default host pack (assets/avatars/default): ``python -m streamer.avatar.art.generate [DIR]``.
+"""Generate a bundled host pack: ``python -m streamer.avatar.art.generate [DIR] [--host default|leo]``.
 
-Everything is painted by this project's code (face.py, body.py): no downloaded art. Mouth and eye sprites are cut
+``default`` (Xiaoya, the default) is written to assets/avatars/default, ``leo`` to assets/avatars/leo. Everything is
+painted by this project's code (face.py, body.py, from the looks in looks.py): no downloaded art. Mouth and eye sprites are cut
 out of whole-head renders with a feathered edge, so they sit seamlessly on the base head.
 """
 
@@ -17,6 +18,7 @@ from PIL import Image
 from . import body as B
 from . import face as F
 from .draw import Layer
+from .looks import HOSTS, Host
 
 CANVAS = (1000, 1000)
 MOUTH_BOX = (346, 366, 108, 92)  # x, y, w, h on the canvas: covers the widest and most open mouth
@@ -69,9 +71,9 @@ def _crop(img: np.ndarray, x0: float, y0: float) -> tuple[np.ndarray, list[int]]
     return img[ys.min():ys.max() + 1, xs.min():xs.max() + 1], [int(x0) + int(xs.min()), int(y0) + int(ys.min())]
 
 
-def _head(mouth: F.MouthShape, eyes: float) -> np.ndarray:
+def _head(mouth: F.MouthShape, eyes: float, host: Host) -> np.ndarray:
     L = Layer(F.HEAD_BOX, ss=3)
-    F.draw_face(L, mouth, eyes)
+    F.draw_face(L, mouth, eyes, host.head)
     return L.rgba()
 
 
@@ -83,7 +85,9 @@ def _patch(head: np.ndarray, box: tuple[int, int, int, int], margin: float) -> n
     return patch
 
 
-def generate(out: Path, log: bool = True) -> None:
+def generate(out: Path, host: Host = HOSTS["default"], log: bool = True) -> None:
+    """Paint ``host`` and write its pack (images and manifest.yaml) into ``out``; the same host gives the same
+    files every time."""
     out.mkdir(parents=True, exist_ok=True)
 
     def say(msg: str) -> None:
@@ -92,25 +96,25 @@ def generate(out: Path, log: bool = True) -> None:
 
     say("back hair, body")
     back = Layer(F.HEAD_BOX, ss=3)
-    F.draw_back_hair(back)
+    F.draw_back_hair(back, host.head)
     _save(back.rgba(), out / "back_hair.png")
     body = Layer(B.BODY_BOX, ss=3)
-    B.draw_body(body)
+    B.draw_body(body, host.body)
     body_img, body_at = _crop(body.rgba(), B.BODY_BOX[0], B.BODY_BOX[1])
     _save(body_img, out / "body.png")
     say("head")
-    rest_head = _head(VISEMES["rest"], 1.0)
+    rest_head = _head(VISEMES["rest"], 1.0, host)
     _save(rest_head, out / "head.png")
     visemes = {}
     for name, shape in VISEMES.items():
         say(f"mouth {name}")
-        _save(_patch(_head(shape, 1.0), MOUTH_BOX, 14), out / f"mouth_{name}.png")
+        _save(_patch(_head(shape, 1.0, host), MOUTH_BOX, 14), out / f"mouth_{name}.png")
         visemes[name] = {"file": f"mouth_{name}.png", "open": shape.open if not shape.fv else 0.1,
                          "width": shape.width, "round": shape.round, "press": shape.press, "fv": shape.fv}
     eyes = {}
     for name, openness in EYES.items():
         say(f"eyes {name}")
-        _save(_patch(_head(VISEMES["rest"], openness), EYES_BOX, 6), out / f"eyes_{name}.png")
+        _save(_patch(_head(VISEMES["rest"], openness, host), EYES_BOX, 6), out / f"eyes_{name}.png")
         eyes[name] = f"eyes_{name}.png"
     gestures = {}
     arm_rest = None
@@ -123,21 +127,23 @@ def generate(out: Path, log: bool = True) -> None:
                              target.hand if u > 0.45 else r.hand, target.wrist * u)
             say(f"gesture {name} {i}")
             arm = Layer(ARM_BOX, ss=3)
-            B.draw_arm(arm, pose)
+            B.draw_arm(arm, pose, host.body)
             img, at = _crop(arm.rgba(), ARM_BOX[0], ARM_BOX[1])
             file = f"{name}_{i:02d}.png"
             _save(img, out / file)
             frames.append({"file": file, "at": at})
             if i == 0 and arm_rest is None:
-                arm_rest = {"file": file, "at": at}
+                arm_rest = {"file": file, "at": list(at)}
         gestures[name] = {"frames": frames, "rise_s": 0.45, "fall_s": 0.45, "hold_max_s": 3.0}
     hx, hy = int(F.HEAD_BOX[0]), int(F.HEAD_BOX[1])
     assert arm_rest is not None
     manifest = {
         "format": 1,
         "kind": "sprite",
-        "name": "default",
-        "title": "Xiaoya, the bundled presenter (drawn by streamer.avatar.art)",
+        "name": host.name,
+        "title": host.title,
+        "presents": host.presents,
+        "languages": list(host.languages),
         "canvas": list(CANVAS),
         "anchor": [400, 1000],
         "layers": [
@@ -161,9 +167,10 @@ def generate(out: Path, log: bool = True) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("out", nargs="?", default="assets/avatars/default")
+    ap.add_argument("out", nargs="?", help="the pack directory (default: assets/avatars/HOST)")
+    ap.add_argument("--host", default="default", choices=sorted(HOSTS), help="which host to draw (default: Xiaoya)")
     args = ap.parse_args(argv)
-    generate(Path(args.out))
+    generate(Path(args.out or f"assets/avatars/{args.host}"), HOSTS[args.host])
     return 0
 
 

@@ -320,6 +320,7 @@ class Worker:
                 "previews_dropped": self.outbox.dropped_previews,
                 "events_dropped": self.outbox.dropped_events,
                 "llm": self.assembly.llm_health(),
+                "host": self.assembly.host_health(),  # which host paints, and a voice that does not fit it
                 "comment_sources": self.assembly.comment_sources_health(),
             })
             last_frames, last_t = frames, now
