@@ -2,6 +2,7 @@
 // Everything a viewer or a brief wrote reaches the page through textContent only (see el()).
 import { api, auth, Live } from "./api.js";
 import { HealthChart } from "./chart.js";
+import { Fleet } from "./fleet.js";
 import { applyStrings, currentLang, setLang, t } from "./i18n.js";
 import { Preview } from "./preview.js";
 
@@ -12,6 +13,9 @@ const CAPTIONS_MAX = 30;
 const state = { me: null, streams: new Map(), selected: null, live: null, alerts: new Map() };
 const preview = new Preview($("#preview-video"), $("#preview-img"), $("#preview-mode"));
 const chart = new HealthChart($("#health-chart"));
+// fleet overview (fleet.js): every room in a grid; a tile opens its room here
+const fleet = new Fleet($("#fleet"), $("#main"), { alerts: () => state.alerts, open: (id) => select(id) });
+$("#fleet-toggle").addEventListener("click", () => (fleet.visible ? fleet.hide() : fleet.show()));
 
 // Build an element; string children become text nodes, never HTML.
 function el(tag, props = {}, ...children) {
@@ -34,6 +38,23 @@ function fmtTime(iso) {
   return iso ? new Date(iso).toLocaleString(currentLang() === "zh" ? "zh-CN" : "en-GB") : "";
 }
 
+// "2026-12-02 19:00 Asia/Shanghai": a schedule's times in its own zone, named, whatever the browser's zone is
+function fmtInZone(iso, tz) {
+  if (!iso) return "";
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} ${tz}`;
+}
+
+// a word the server sends (a state, a source, an intent) in the panel's language; unknown words pass as they are
+function serverWord(prefix, word) {
+  if (word == null || word === "") return "";
+  const text = t(`${prefix}${word}`);
+  return text === `${prefix}${word}` ? word : text;
+}
+
 // --- login -----------------------------------------------------------------------------------------------
 async function login(token) {
   auth.token = token;
@@ -46,7 +67,7 @@ async function login(token) {
   $("#login").hidden = true;
   $("#main").hidden = false;
   $("#logout").hidden = false;
-  $("#whoami").textContent = `${state.me.name} · ${state.me.role}`;
+  $("#whoami").textContent = `${state.me.name} · ${t(`role_${state.me.role}`)}`;
   document.body.dataset.role = state.me.role;
   await loadStreams();
   await loadAlerts();
@@ -79,6 +100,9 @@ $("#lang").addEventListener("click", () => {
   renderStreams();
   renderAlerts();
   if (state.selected) renderState(state.selected);
+  if (state.me) $("#whoami").textContent = `${state.me.name} · ${t(`role_${state.me.role}`)}`;
+  chart.redraw();
+  if (state.selected) { loadSchedules(state.selected); loadRuns(state.selected); }
 });
 
 // --- alerts: the service's rules (docs/websocket-api.md, Alerts); active ones in a strip above the rooms -------
@@ -107,6 +131,7 @@ function renderAlerts() {
     { class: "alert-room", dataset: { stream: sid }, onclick: () => select(sid) },
     el("span", { class: "name" }, state.streams.get(sid)?.name || sid),
     ...list.map((a) => el("span", { class: `badge alert-${a.kind}`, title: a.message }, t(`alert_${a.kind}`))))));
+  fleet.render();  // fleet: alerts on their tiles
 }
 
 // --- streams ---------------------------------------------------------------------------------------------
@@ -153,6 +178,28 @@ function renderState(id) {
   $("#detail").dataset.state = s.state;
   if (s.state === "live" && preview.streamId !== id) preview.show(id);
   if (s.state !== "live" && s.state !== "starting" && preview.streamId === id) preview.stop();
+  followState(s.state);
+}
+
+const RUNNING = ["starting", "live", "restarting"];
+
+// Controls follow the stream: Start while it is down, Stop while it runs, commands only while it is live. A stream
+// that is not running shows so: no caption as if spoken now, its last health figures marked as from before the stop.
+function followState(streamState) {
+  const running = RUNNING.includes(streamState);
+  $("#btn-start").disabled = running || streamState === "stopping";
+  $("#btn-stop").disabled = !running;
+  const commands = ".controls button, .controls select, #say-form button, #comment-form button";
+  for (const c of document.querySelectorAll(commands)) c.disabled = streamState !== "live";
+  const note = $("#health-note");
+  note.hidden = running;
+  note.textContent = running ? "" : t(streamState === "stopping" ? "health_stopping" : "health_stopped");
+  $("#health-stats").classList.toggle("stale", !running);
+  if (!running) {
+    $("#caption").textContent = "";
+    for (const dd of $("#health-stats").querySelectorAll("dd")) dd.textContent = "-";
+  }
+  if (!running && preview.streamId === null) preview.setState("ended");
 }
 
 async function loadHistory(id) {
@@ -169,6 +216,7 @@ async function loadHistory(id) {
 
 // --- live events -----------------------------------------------------------------------------------------
 function onMessage(msg) {
+  fleet.onMessage(msg);  // fleet: state, health and decisions of every room
   if (msg.type === "hello") {
     for (const s of msg.streams) if (state.streams.has(s.id)) state.streams.get(s.id).state = s.state;
     renderStreams();
@@ -188,6 +236,8 @@ function onMessage(msg) {
   }
   if (msg.type === "alert" && msg.id) { onAlert(msg); return; }  // a rule's alert (database ones have no id)
   if (msg.stream !== state.selected) return;
+  // a report or a line that crosses the stop on the wire is not shown as live
+  if (["speech_start", "health"].includes(msg.type) && !RUNNING.includes(state.streams.get(msg.stream)?.state)) return;
   switch (msg.type) {
     case "speech_start":
       $("#caption").textContent = msg.text;
@@ -207,7 +257,8 @@ function onMessage(msg) {
 
 function addCaption(text, source) {
   const list = $("#captions");
-  list.prepend(el("li", { class: `src-${source}` }, el("span", { class: "tag" }, source), " ", text));
+  const tag = el("span", { class: "tag" }, serverWord("src_", source));
+  list.prepend(el("li", { class: `src-${source}` }, tag, " ", text));
   while (list.children.length > CAPTIONS_MAX) list.lastChild.remove();
 }
 
@@ -226,7 +277,7 @@ function addDecision(d) {
   const item = $("#feed").querySelector(`li[data-ref="${CSS.escape(d.ref)}"]`);
   if (!item) return;
   const badge = item.querySelector(".decision");
-  badge.textContent = `${t(d.action)} · ${d.intent || ""}`;
+  badge.textContent = d.intent ? `${t(d.action)} · ${serverWord("intent_", d.intent)}` : t(d.action);
   badge.dataset.action = d.action;
   item.dataset.action = d.action;
   if (d.text) item.querySelector(".reply").textContent = d.text;
@@ -235,7 +286,7 @@ function addDecision(d) {
 // "openai:qwen · closed · 2 fallbacks", and the last model error when there was one (shown as text, never HTML)
 function llmState(llm) {
   if (!llm || llm.backend === "none") return "-";
-  const parts = [llm.backend, llm.breaker, `${llm.fallbacks} ${t("llm_fallbacks")}`];
+  const parts = [llm.backend, serverWord("breaker_", llm.breaker), `${llm.fallbacks} ${t("llm_fallbacks")}`];
   if (llm.last_error) parts.push(llm.last_error);
   return parts.join(" · ");
 }
@@ -248,7 +299,8 @@ function sourcesState(sources) {
 
 function showHealth(h) {
   chart.add(h);
-  const outputs = Object.entries(h.outputs || {}).map(([name, o]) => `${name}: ${o.state}`).join(", ") || "-";
+  const outputs = Object.entries(h.outputs || {})
+    .map(([name, o]) => `${name}: ${serverWord("output_", o.state)}`).join(", ") || "-";
   const rows = [
     ["fps_now", h.fps_now], ["late_frames", h.late_frames], ["lag", h.lag_s?.toFixed?.(3)],
     ["av_offset", h.av_offset_ms], ["comments_pending", h.comments_pending],
@@ -376,6 +428,7 @@ $("#new-stream-form").addEventListener("submit", async (e) => {
       name: f.name.value, brief_yaml: f.brief_yaml.value,
       settings: {
         size: f.size.value, fps: Number(f.fps.value), voice: f.voice.value.trim() || null,
+        avatar: f.avatar.value || null,
         outputs: f.outputs.value.split("\n").map((x) => x.trim()).filter(Boolean),
         comments: f.comments.value.split("\n").map((x) => x.trim()).filter(Boolean),
         llm: llmSettings(f),
@@ -392,14 +445,59 @@ $("#new-stream-form").addEventListener("submit", async (e) => {
 // --- schedules and runs ----------------------------------------------------------------------------------
 async function loadSchedules(id) {
   const rows = await api("GET", `/api/streams/${encodeURIComponent(id)}/schedules`);
+  $("#schedule-rows").replaceChildren(...rows.map(scheduleRow));
+}
+
+// A window's times are wall-clock times in its own zone: shown in that zone and named, never the browser's.
+function scheduleRow(s) {
   const canManage = state.me.role !== "developer";
-  $("#schedule-rows").replaceChildren(...rows.map((s) => el("tr", { dataset: { id: s.id } },
+  const row = el("tr", { dataset: { id: s.id } },
     el("td", {}, t(s.kind) + (s.kind === "weekly" ? ` (${s.days.join(",")})` : "")),
-    el("td", {}, `${s.start} – ${s.end}`),
+    el("td", { class: "window" }, `${s.start} – ${s.end}`),
     el("td", {}, s.tz),
     el("td", {}, s.products.join(", ") || "-"),
-    el("td", {}, s.open_now ? t("open_now") : fmtTime(s.next_open)),
-    el("td", {}, canManage ? el("button", { type: "button", onclick: () => deleteSchedule(s.id) }, t("delete")) : ""))));
+    el("td", { class: "next" }, s.open_now ? `${t("open_now")} · ${t("closes")} ${fmtInZone(s.next_close, s.tz)}`
+      : fmtInZone(s.next_open, s.tz)),
+    el("td", {}, canManage ? el("span", { class: "row" },
+      el("button", { type: "button", class: "edit", onclick: () => row.replaceWith(scheduleEditor(s)) }, t("edit")),
+      el("button", { type: "button", class: "delete", onclick: () => deleteSchedule(s.id) }, t("delete"))) : ""));
+  return row;
+}
+
+// The row becomes a form; Save replaces the window (PUT), and the server's reason shows when it refuses.
+function scheduleEditor(s) {
+  const input = (name, value, attrs = {}) => el("input", { name, value: value ?? "", class: "short", ...attrs });
+  const kind = el("select", { name: "kind" },
+    ...["daily", "weekly", "once"].map((k) => el("option", { value: k }, t(k))));
+  kind.value = s.kind;
+  const error = el("p", { class: "error", role: "alert" });
+  const form = el("form", { class: "schedule-edit row wrap" }, kind,
+    input("start", s.start, { required: "", "aria-label": t("start_time") }),
+    input("end", s.end, { required: "", "aria-label": t("end_time") }),
+    input("tz", s.tz, { "aria-label": t("tz") }),
+    input("days", s.days.join(","), { title: t("days_hint") }),
+    input("products", s.products.join(","), { "aria-label": t("products") }),
+    input("rotate_every_s", s.rotate_every_s, { type: "number", min: "5" }),
+    el("button", { type: "submit", class: "save" }, t("save")),
+    el("button", { type: "button", class: "cancel", onclick: () => form.closest("tr").replaceWith(scheduleRow(s)) },
+      t("cancel")),
+    error);
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    showError(error, null);
+    const list = (v) => v.split(",").map((x) => x.trim()).filter(Boolean);
+    try {
+      const saved = await api("PUT", `/api/schedules/${s.id}`, {
+        kind: kind.value, start: form.start.value.trim(), end: form.end.value.trim(), tz: form.tz.value.trim(),
+        days: list(form.days.value).map(Number), products: list(form.products.value),
+        rotate_every_s: Number(form.rotate_every_s.value), enabled: s.enabled,
+      });
+      form.closest("tr").replaceWith(scheduleRow(saved));
+    } catch (err) {
+      showError(error, err);
+    }
+  });
+  return el("tr", { class: "editing", dataset: { id: s.id } }, el("td", { colspan: "6" }, form));
 }
 
 async function deleteSchedule(scheduleId) {
@@ -428,8 +526,8 @@ $("#schedule-form").addEventListener("submit", async (e) => {
 async function loadRuns(id) {
   const rows = await api("GET", `/api/streams/${encodeURIComponent(id)}/runs?limit=20`);
   $("#run-rows").replaceChildren(...rows.map((r) => el("tr", {},
-    el("td", {}, r.id), el("td", {}, fmtTime(r.started_at)), el("td", {}, r.reason),
-    el("td", {}, fmtTime(r.ended_at)), el("td", {}, r.end_reason || ""), el("td", {}, r.restarts))));
+    el("td", {}, r.id), el("td", {}, fmtTime(r.started_at)), el("td", {}, serverWord("run_", r.reason)),
+    el("td", {}, fmtTime(r.ended_at)), el("td", {}, serverWord("run_", r.end_reason)), el("td", {}, r.restarts))));
 }
 
 // --- transcript and comment search, export ---------------------------------------------------------------

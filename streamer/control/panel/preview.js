@@ -69,6 +69,7 @@ export class Preview {
       };
       setTimeout(() => reject(new Error("no WebRTC frames")), WEBRTC_TIMEOUT_MS);
     });
+    gotFrames.catch(() => {}); // awaited below; a timeout before that await is not an unhandled rejection
     pc.addEventListener("connectionstatechange", () => {
       if (this.pc === pc && ["failed", "closed"].includes(pc.connectionState)) this.stop();
     });
