@@ -88,7 +88,7 @@ def test_operator_runs_a_stream_from_the_panel(page: Page, server: LiveServer, t
     expect(page.locator("#stream-list li")).to_have_count(1)
 
     page.click("#btn-start")
-    expect(page.locator("#stream-state")).to_have_text("live", timeout=20_000)
+    expect(page.locator("#stream-state")).to_have_text("live", timeout=45_000)
     expect(page.locator(".preview")).to_have_attribute("data-mode", "WebRTC", timeout=15_000)
     assert_moving(page)
     expect(page.locator("#health-stats dd[data-key=fps_now]")).not_to_have_text("-", timeout=5_000)
