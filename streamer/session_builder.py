@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -231,7 +232,7 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     # a live host never waits for a neural face; a file render waits (it has no audience, and stays deterministic)
     renderer = SceneRenderer(brief, (settings.width, settings.height), settings.fps, avatar=settings.avatar,
                              live=live)
-    host = _check_host(settings.avatar, tts, brief.language)
+    host = _check_host(settings.avatar, settings.voice, tts, brief.language)
     chat = _chat(settings.llm)
     responder = _responder(brief, settings.llm, chat, settings.seed, settings.product_id)
 
@@ -266,10 +267,14 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     return Assembly(session, responder, replies, script, settings.seed, intake, host)
 
 
-def _check_host(avatar: str | None, tts: TTS, language: str) -> HostMatch:
-    """Warn (never fail) when the host's face and the voice that speaks first do not fit each other or the brief."""
+def _check_host(avatar: str | None, voice: str | None, tts: TTS, language: str) -> HostMatch:
+    """Warn (never fail) when the host's face and the voice that speaks first do not fit each other or the brief.
+    Only a host or voice the user chose is judged: the defaults' pairing (English: a male voice, the female default
+    host) is the project's to change, not a warning on every default run."""
     primary = tts.engines[0] if isinstance(tts, FallbackTTS) else tts
     host = match_host(avatar, primary.name, language)
+    if avatar is None and voice is None:
+        host = dataclasses.replace(host, warnings=[])
     for warning in host.warnings:
         log.warning("host and voice: %s", warning)
     return host
