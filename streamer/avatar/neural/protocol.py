@@ -20,10 +20,7 @@ is a ``ProtocolError``, and the service closes that connection only.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import socket
-import struct
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,8 +30,8 @@ import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from ...errors import ConfigError
+from ...framing import HEADER, FrameReader
 
-HEADER = struct.Struct("!II")
 MAX_JSON_BYTES = 1024 * 1024
 MAX_PAYLOAD_BYTES = 64 * 1024 * 1024  # an utterance of about 17 minutes of float32 audio
 DTYPES = {"uint8": np.uint8, "float32": np.float32}
@@ -186,49 +183,9 @@ def _parse(adapter: TypeAdapter[Any], data: bytes, payload: bytes) -> tuple[Any,
     return msg, payload
 
 
-def _check(json_len: int, payload_len: int) -> None:
-    if json_len > MAX_JSON_BYTES or payload_len > MAX_PAYLOAD_BYTES:
-        raise ProtocolError(f"frame too large ({json_len} + {payload_len} bytes)")
-
-
-async def read_frame(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None:
-    """The next frame (JSON, payload); None at a clean end of stream."""
-    try:
-        head = await reader.readexactly(HEADER.size)
-    except asyncio.IncompleteReadError as e:
-        if e.partial:
-            raise ProtocolError("the connection closed mid-frame") from None
-        return None
-    json_len, payload_len = HEADER.unpack(head)
-    _check(json_len, payload_len)
-    try:
-        return await reader.readexactly(json_len), await reader.readexactly(payload_len)
-    except asyncio.IncompleteReadError:
-        raise ProtocolError("the connection closed mid-frame") from None
-
-
-def read_frame_blocking(sock: socket.socket) -> tuple[bytes, bytes] | None:
-    """The same from a blocking socket (the client's reader thread)."""
-    head = _recv_exact(sock, HEADER.size, first=True)
-    if head is None:
-        return None
-    json_len, payload_len = HEADER.unpack(head)
-    _check(json_len, payload_len)
-    return _recv_exact(sock, json_len) or b"", _recv_exact(sock, payload_len) or b""
-
-
-def _recv_exact(sock: socket.socket, n: int, first: bool = False) -> bytes | None:
-    buf = bytearray(n)
-    view = memoryview(buf)
-    got = 0
-    while got < n:
-        k = sock.recv_into(view[got:], n - got)
-        if k == 0:
-            if first and got == 0:
-                return None
-            raise ProtocolError("the connection closed mid-frame")
-        got += k
-    return bytes(buf)
+_FRAMES = FrameReader(MAX_JSON_BYTES, MAX_PAYLOAD_BYTES, ProtocolError, "the connection")
+read_frame = _FRAMES.read  # the next frame (JSON, payload); None at a clean end of stream
+read_frame_blocking = _FRAMES.read_blocking  # the same from a blocking socket (the client's reader thread)
 
 
 # --- where the service listens --------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from pathlib import Path
 import pydantic_core
 from pydantic import BaseModel
 
-HEADER = struct.Struct("!II")
+from ...framing import HEADER, FrameReader
+
 MAX_JSON_BYTES = 16 * 1024 * 1024  # a welcome carries the spec with its brief and written blocks
 MAX_PAYLOAD_BYTES = 16 * 1024 * 1024
 SUN_PATH_MAX = 107
@@ -44,55 +45,10 @@ def frame(msg: BaseModel, payload: bytes = b"") -> bytes:
     return HEADER.pack(len(data), len(payload)) + data + payload
 
 
-def _check(json_len: int, payload_len: int) -> None:
-    if json_len > MAX_JSON_BYTES or payload_len > MAX_PAYLOAD_BYTES:
-        raise LinkError(f"frame too large ({json_len} + {payload_len} bytes)")
-
-
-async def read_frame(reader: asyncio.StreamReader) -> tuple[bytes, bytes] | None:
-    """The next frame (JSON, payload); None at a clean end of stream."""
-    try:
-        head = await reader.readexactly(HEADER.size)
-    except asyncio.IncompleteReadError as e:
-        if e.partial:
-            raise LinkError("the link closed mid-frame") from None
-        return None
-    json_len, payload_len = HEADER.unpack(head)
-    _check(json_len, payload_len)
-    try:
-        return await reader.readexactly(json_len), await reader.readexactly(payload_len)
-    except asyncio.IncompleteReadError:
-        raise LinkError("the link closed mid-frame") from None
-
-
-def read_frame_blocking(sock: socket.socket) -> tuple[bytes, bytes] | None:
-    """The same from a blocking socket (the worker's link thread). A socket timeout between frames propagates
-    (TimeoutError); inside a frame it is waited out, so a frame is never cut."""
-    head = _recv_exact(sock, HEADER.size, first=True)
-    if head is None:
-        return None
-    json_len, payload_len = HEADER.unpack(head)
-    _check(json_len, payload_len)
-    data = _recv_exact(sock, json_len) or b""
-    payload = _recv_exact(sock, payload_len) or b""
-    return data, payload
-
-
-def _recv_exact(sock: socket.socket, n: int, first: bool = False) -> bytes | None:
-    buf = bytearray()
-    while len(buf) < n:
-        try:
-            chunk = sock.recv(n - len(buf))
-        except TimeoutError:
-            if first and not buf:
-                raise
-            continue
-        if not chunk:
-            if first and not buf:
-                return None
-            raise LinkError("the link closed mid-frame")
-        buf += chunk
-    return bytes(buf)
+_FRAMES = FrameReader(MAX_JSON_BYTES, MAX_PAYLOAD_BYTES, LinkError, "the link")
+read_frame = _FRAMES.read  # the next frame (JSON, payload); None at a clean end of stream
+# the same from a blocking socket (the worker's link thread); a timeout between frames propagates, inside one it waits
+read_frame_blocking = _FRAMES.read_blocking
 
 
 class WorkerFiles:
