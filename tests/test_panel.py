@@ -3,10 +3,12 @@ interrupt, stop. Set STREAMER_SCREENSHOTS=1 to refresh docs/images/panel*.png.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -42,17 +44,23 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
         yield s
 
 
-@pytest.fixture
-def page(server: LiveServer) -> Iterator[Page]:  # closed before the server goes: a clean shutdown
+@contextlib.contextmanager
+def panel_page(**context: Any) -> Iterator[Page]:
+    """A page in Debian's Chromium (``context``: Playwright's context options); no script error may happen on it."""
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US")
-        pg = context.new_page()
+        pg = browser.new_context(**{"viewport": {"width": 1360, "height": 900}, "locale": "en-US", **context}).new_page()
         errors: list[str] = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
         yield pg
         browser.close()
         assert not errors, errors
+
+
+@pytest.fixture
+def page(server: LiveServer) -> Iterator[Page]:  # closed before the server goes: a clean shutdown
+    with panel_page() as pg:
+        yield pg
 
 
 def shot(page: Page, name: str, tmp: Path) -> None:

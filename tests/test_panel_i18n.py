@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from test_control_support import ADMIN, LiveServer
-from test_panel import CHROMIUM_ARGS
+from test_panel import panel_page
 
 PANEL = Path(__file__).resolve().parent.parent / "streamer" / "control" / "panel"
 
@@ -94,16 +94,8 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def page(server: LiveServer) -> Iterator[Page]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 1400}, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai")
-        pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
+    with panel_page(viewport={"width": 1360, "height": 1400}, locale="zh-CN", timezone_id="Asia/Shanghai") as pg:
         yield pg
-        browser.close()
-        assert not errors, errors
 
 
 def test_the_whole_panel_in_chinese_shows_no_english_words(page: Page, server: LiveServer) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 from test_control_support import LiveServer
-from test_panel import CHROMIUM_ARGS, log_in
+from test_panel import log_in, panel_page
 
 COMMANDS = ["#btn-interrupt", "#btn-pause", "#btn-resume", "#btn-switch", "#say-form button", "#comment-form button"]
 
@@ -25,16 +25,8 @@ def server(tmp_path: Path) -> Iterator[LiveServer]:
 @pytest.fixture
 def page(server: LiveServer) -> Iterator[Page]:
     """The browser sits in New York, so a time shown in the browser's zone would not read as Shanghai's."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1360, "height": 900}, locale="en-US",
-                                      timezone_id="America/New_York")
-        pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
+    with panel_page(timezone_id="America/New_York") as pg:
         yield pg
-        browser.close()
-        assert not errors, errors
 
 
 def shanghai_window_not_open_now() -> tuple[str, str]:
