@@ -150,10 +150,21 @@ function renderStreams() {
     el("span", { class: `badge state-${s.state}` }, t(s.state)))));
 }
 
+// Opening the room already open (or opening) keeps its forms as the operator left them: the room picked at log-in
+// and a click on it a moment later must not wipe what was typed in between. A room the operator has since left
+// is not drawn when its answer comes late.
 async function select(id) {
+  if (id === state.selected) return;
   state.selected = id;
   renderStreams();
-  const s = await api("GET", `/api/streams/${encodeURIComponent(id)}`);
+  let s;
+  try {
+    s = await api("GET", `/api/streams/${encodeURIComponent(id)}`);
+  } catch (err) {
+    if (state.selected === id) state.selected = null;  // a click tries again
+    throw err;
+  }
+  if (state.selected !== id) return;
   state.streams.set(id, { ...state.streams.get(id), ...s });
   $("#detail").hidden = false;
   $("#stream-name").textContent = s.name;
