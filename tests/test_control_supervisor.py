@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +35,8 @@ def test_killing_one_worker_restarts_it_and_leaves_the_other_stream_alone(server
         server.wait_state(sid, "live")
     pid_a, pid_b = server.health(a)["pid"], server.health(b)["pid"]
     assert pid_a != pid_b and os.getpid() not in (pid_a, pid_b)  # each stream is its own process
+    # a worker runs for days: its malloc arenas are capped so its RSS stays flat (docs/reliability.md, the soak)
+    assert b"MALLOC_ARENA_MAX=2" in Path(f"/proc/{pid_a}/environ").read_bytes().split(b"\0")
     wait_for(lambda: frames(server, b) > 0, 10, "b's first health report")
     b_before = frames(server, b)
 

@@ -97,7 +97,12 @@ class WorkerHandle:
     @staticmethod
     def _popen(boot: WorkerBoot) -> subprocess.Popen[bytes]:
         # its own session: Ctrl-C in the service's terminal, or the service's process group dying, leaves it be
-        proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, start_new_session=True)
+        # A worker runs for days with several busy threads (render, encode, outputs, link); glibc gives each thread
+        # an arena of its own and their fragments make RSS wander and creep. Two arenas keep it flat (the soak's
+        # figure in docs/reliability.md); a value the operator set wins.
+        env = {"MALLOC_ARENA_MAX": "2", **os.environ}
+        proc = subprocess.Popen([sys.executable, "-m", WORKER_MODULE], stdin=subprocess.PIPE, start_new_session=True,
+                                env=env)
         assert proc.stdin is not None
         try:
             proc.stdin.write(boot.model_dump_json().encode())
