@@ -290,3 +290,89 @@ def test_a_slow_ingest_slows_neither_the_session_nor_the_recording_and_its_backl
     assert stats["frames"] == round(duration_s * FPS) and stats["late_frames"] == 0
     assert rtmp["connects"] >= 1 and rtmp["sent"] > 0  # it did get through, slowly ...
     assert rtmp["dropped"] > 0  # ... and dropped what the ingest could not take instead of queueing it all
+
+
+def lost_line(stderr: str) -> str:
+    return next((line for line in stderr.splitlines() if "connection lost" in line), "")
+
+
+class StallingIngest(SlowIngest):
+    """A TCP proxy in front of the ingest that forwards at full speed, then, on ``stall()``, stops reading from the
+    streamer's first connection without closing it, while the ingest behind loses it (a half-dead route: the ingest
+    frees the stream name; the streamer's writes just stop moving). Later connections forward."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.stalled = threading.Event()
+        self._lock = threading.Lock()
+        self._first: socket.socket | None = None
+        super().__init__(upstream_port, 0)
+
+    def stall(self) -> None:
+        self.stalled.set()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, bytes_per_s: int) -> None:
+        client = dst if src.getpeername()[1] == self.upstream_port else src
+        with self._lock:
+            self._first = self._first or client
+        if client is not self._first:
+            super()._pipe(src, dst, bytes_per_s)
+            return
+        src.settimeout(0.2)
+        try:
+            while not self._stop.is_set() and not self.stalled.is_set():
+                try:
+                    data = src.recv(65536)
+                except TimeoutError:
+                    continue
+                if not data:
+                    break
+                dst.sendall(data)
+                self.forwarded += len(data)
+        except OSError:
+            pass
+        finally:  # the ingest's side goes; the streamer's stays open and unread until close()
+            (dst if src is client else src).close()
+
+    def close(self) -> None:
+        super().close()
+        if self._first is not None:
+            self._first.close()
+
+
+def test_an_ingest_that_stops_reading_is_given_up_and_reconnected_while_the_stream_goes_on(
+        rtmp_server: RtmpServer, garden_brief: Path, tmp_path: Path, live_runs: list[LiveRun]) -> None:
+    from streamer.media.rtmp_push import STALL_S
+
+    on_air_s = 3 * scale()
+    duration_s = on_air_s + STALL_S + 14 * scale()  # the kernel's buffers fill, the stall, a reconnect, then more
+    rec = tmp_path / "rec.mkv"
+    ingest = StallingIngest(rtmp_server.port)
+    try:
+        # a high bitrate fills the kernel's socket buffers in seconds, so the pipe to the push stops moving soon
+        run = LiveRun(garden_brief, [f"rtmp://127.0.0.1:{ingest.port}/live/show", str(rec)], duration_s,
+                      "--bitrate", "6000000", "--preset", "ultrafast")
+        live_runs.append(run)
+        wait_for(lambda: ingest.forwarded, STARTUP_S, "the push to reach the ingest")
+        time.sleep(on_air_s)
+        ingest.stall()
+        stalled_at = datetime.now()
+        wait_for(lambda: len(rtmp_server.recordings()) >= 2, STALL_S + 20, "the output to publish again",
+                 every_s=0.05)
+        stats = run.finish()
+    finally:
+        ingest.close()
+
+    rtmp = rtmp_stats(stats)
+    frames, gap_ms = recording(rec)
+    [lost] = [t for t in retries(run.stderr) if t.why == "connection lost"]
+    given_up_s = (lost.at - stalled_at).total_seconds()
+    figure("rtmp_stalled", given_up_after_s=round(given_up_s, 1), connects=rtmp["connects"],
+           late_frames=stats["late_frames"], file_max_gap_ms=gap_ms, rtmp_dropped=rtmp["dropped"])
+    assert "the ingest took no data for" in lost_line(run.stderr), run.stderr[-3000:]
+    assert STALL_S <= given_up_s < STALL_S + 15  # not before the stall bound; then soon (kernel buffers fill first)
+    assert_complete(frames, gap_ms, duration_s)
+    assert stats["frames"] == round(duration_s * FPS) and stats["late_frames"] == 0
+    assert rtmp["connects"] == 2 and rtmp["state"] == "closed"
+    rtmp_server.stop()
+    resumed = probe(rtmp_server.recordings()[-1])
+    assert resumed.frames >= 3 * FPS * scale()  # several seconds pushed over the new connection

@@ -2,10 +2,11 @@
 
 A file output is lossless: ``send`` blocks when its queue is full, so a file render runs as fast as the disk allows.
 A live (RTMP) output never blocks the session: when it is disconnected or its queue is full it drops packets and
-resumes at the next keyframe; a dropped or refused connection reconnects with exponential backoff. Each RTMP
-connection is pushed from a process of its own (media/rtmp_push.py), so no ingest can stall the session. A file output
-whose write fails (disk full, the volume gone) stops for good: it tells ``on_failed`` once, from its thread, and
-from then on drops what it is sent without blocking, so the live outputs and the session go on.
+resumes at the next keyframe; a dropped or refused connection, or an ingest that stopped reading, reconnects with
+exponential backoff. Each RTMP connection is pushed from a process of its own (media/rtmp_push.py), so no ingest can
+stall the session. A file output whose write fails (disk full, the volume gone) stops for good: it tells
+``on_failed`` once, from its thread, and from then on drops what it is sent without blocking, so the live outputs
+and the session go on.
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ class RtmpOutput(Output):
                     push.drop_attempt()  # it said no before anything was sent: the same process tries again
                 elif push is not None:
                     push.abort()
-                if push is not None and push.state == "lost":
+                if push is not None and push.state in ("lost", "connected"):  # connected: a write to it failed
                     attempt = self._backoff(0, f"connection lost: {reason}")
                 else:
                     attempt = self._backoff(attempt, f"connect failed: {reason}")

@@ -4,7 +4,9 @@ PyAV connects an output (TCP connect, RTMP handshake, publish) and writes its tr
 applies no timeout to output I/O. Done in the session's process, every connect froze all of the session's threads,
 frames included: about 0.2 s against nginx on loopback, longer over a real network, and for good against an ingest
 that accepts the connection and never answers. Here only this process waits; the session's ``RtmpOutput`` feeds it
-through a pipe, drops what the pipe cannot take, and kills it when the ingest does not answer in time.
+through a pipe, drops what the pipe cannot take, and kills it when the ingest does not answer in time. An ingest
+that accepts the publish and then stops reading (a hung server, a half-dead route) would block the pipe for good:
+once the pipe has taken no byte for ``STALL_S`` the push is given up as lost, so the output reconnects by itself.
 
 Protocol, per attempt: the session writes one JSON line ``{"url", "width", "height", "header_bytes"}`` (on stdin, so
 the stream key never shows in a process list) and the FLV header; the process connects and says ``connected`` on
@@ -17,10 +19,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import queue
+import select
 import subprocess
 import sys
 import threading
+import time
 from typing import IO, Any, BinaryIO
 
 import av
@@ -28,6 +33,7 @@ import av
 CONNECTED = "connected"
 FAILED = "failed"
 EXIT_WAIT_S = 5.0
+STALL_S = 10.0  # a connected ingest that takes no byte for this long has stopped reading: the push is lost
 # the streams are known from the header: the demuxer need not look ahead into the packets
 PROBE_OPTIONS = {"probesize": "32", "analyzeduration": "1"}
 FLV_OPTIONS = {"flvflags": "no_duration_filesize"}
@@ -45,6 +51,7 @@ class PushProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, bufsize=0)
         self._stdin: IO[bytes] = self.proc.stdin  # type: ignore[assignment]
+        os.set_blocking(self._stdin.fileno(), False)  # writes wait in select, so a stall is seen (write_all)
         self._said: queue.Queue[str] = queue.Queue()
         self._reader = threading.Thread(target=self._read_status, name="rtmp-push:status", daemon=True)
         self._reader.start()
@@ -74,7 +81,7 @@ class PushProcess:
         self._timer = threading.Timer(timeout_s, self._no_answer, args=(timeout_s,))
         self._timer.daemon = True
         self._timer.start()
-        self._stdin.write(json.dumps(first).encode() + b"\n" + header)
+        write_all(self._stdin.fileno(), json.dumps(first).encode() + b"\n" + header)
 
     def poll(self) -> None:
         """Take in what the process said: ``state`` becomes connected, failed (a connect that did not succeed) or
@@ -176,9 +183,7 @@ class _HeldPipe(io.RawIOBase):
         if self._held is not None:
             self._held += b
         elif self._pipe is not None:
-            view = memoryview(b)
-            while view:
-                view = view[self._pipe.write(view) or 0:]
+            write_all(self._pipe.fileno(), b)
         return len(b)
 
     def release(self) -> bytes:
@@ -187,6 +192,26 @@ class _HeldPipe(io.RawIOBase):
 
     def discard(self) -> None:
         self._held, self._pipe = None, None
+
+
+def write_all(fd: int, data: bytes | memoryview, stall_s: float = STALL_S) -> None:
+    """Write everything to the non-blocking pipe ``fd``, waiting while it is full (without the GIL), for as long as
+    it keeps taking bytes; OSError when it took none for ``stall_s`` (the ingest behind it stopped reading) or the
+    reader is gone."""
+    view = memoryview(data).cast("B")
+    progress = time.monotonic()
+    while view:
+        try:
+            n = os.write(fd, view)
+        except BlockingIOError:
+            n = 0
+        if n:
+            view, progress = view[n:], time.monotonic()
+            continue
+        left = stall_s - (time.monotonic() - progress)
+        if left <= 0:
+            raise OSError(f"the ingest took no data for {stall_s:.0f} s")
+        select.select([], [fd], [], left)
 
 
 class _Replay(io.RawIOBase):
