@@ -229,6 +229,9 @@ def assemble(brief: Brief, settings: SessionSettings, *, on_event: Callable[[Eve
     tts = create_tts(settings.voice, brief.language)
     outputs = [open_output(url) for url in settings.outputs]  # nothing connects before the session starts
     live = settings.realtime or any(o.live for o in outputs)
+    if live:  # a recording beside a live stream never holds up a frame: on a slow disk it drops, with a gap
+        for o in outputs:
+            o.keep_pace()
     # a live host never waits for a neural face; a file render waits (it has no audience, and stays deterministic)
     renderer = SceneRenderer(brief, (settings.width, settings.height), settings.fps, avatar=settings.avatar,
                              live=live)

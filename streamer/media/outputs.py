@@ -1,7 +1,8 @@
 """Outputs: each one muxes the shared encoded packets to a destination from its own thread.
 
-A file output is lossless: ``send`` blocks when its queue is full, so a file render runs as fast as the disk allows.
-A live (RTMP) output never blocks the session: when it is disconnected or its queue is full it drops packets and
+A file output is lossless: ``send`` blocks when its queue is full, so a file render runs as fast as the disk allows;
+beside a live stream (``keep_pace``) it must not hold up a frame, so on a slow disk it drops like a live output and
+the recording gets a gap. A live (RTMP) output never blocks the session: when it is disconnected or its queue is full it drops packets and
 resumes at the next keyframe; a dropped or refused connection, or an ingest that stopped reading, reconnects with
 exponential backoff. Each RTMP connection is pushed from a process of its own (media/rtmp_push.py), so no ingest can
 stall the session. A file output whose write fails (disk full, the volume gone) stops for good: it tells
@@ -62,6 +63,7 @@ class Output(ABC):
         self._stop = threading.Event()
         self._templates: tuple[av.stream.Stream, av.stream.Stream] | None = None
         self._gap = False  # producer side: packets were dropped, wait for a keyframe before queueing again
+        self._lossless = not self.live  # send blocks rather than drop
         self._on_failed: Callable[[str], None] | None = None
 
     def start(self, video_template: av.stream.Stream, audio_template: av.stream.Stream,
@@ -73,6 +75,14 @@ class Output(ABC):
         self.check()
         self._thread = threading.Thread(target=self._run, name=f"output:{self.display}", daemon=True)
         self._thread.start()
+
+    def keep_pace(self) -> None:
+        """Before ``start``: this output serves a live session, so ``send`` never blocks; when the destination falls
+        behind (a slow disk under a recording) packets are dropped up to the next keyframe, as for a live output."""
+        if self._thread is not None:
+            raise RuntimeError("keep_pace() after start()")
+        self._lossless = False
+        self._queue = queue.Queue(LIVE_QUEUE_PACKETS)
 
     @property
     def display(self) -> str:
@@ -86,7 +96,7 @@ class Output(ABC):
         if self.stats.state == "failed":
             self.stats.packets_dropped += 1
             return
-        if not self.live:
+        if self._lossless:
             self._queue.put(packet)
             return
         if self._gap:
