@@ -239,6 +239,32 @@ def test_full_queue_drops_the_lowest_priority_item() -> None:
     assert len(q) == 2 and q.dropped == 2
 
 
+def test_a_full_queue_of_older_lesser_questions_never_drops_a_new_buying_question() -> None:
+    # a flood of distinct spec questions fills the queue; aged 30 s they outrank a fresh price question in the
+    # answer order (80 + 30 > 95), but the bound must still keep the buyer and let the oldest spec question go
+    clock = FakeClock()
+    q = CommentQueue(capacity=4, clock=clock)
+    specs = [_item(f"spec {i}?", Intent.SPEC, clock.now + i) for i in range(4)]
+    for item in specs:
+        q.push(item)
+    clock.now += 30
+    price = _item("how much", Intent.PRICE, clock.now)
+    assert q.push(price) is specs[0]
+    newcomer = _item("spec 4?", Intent.SPEC, clock.now)
+    assert q.push(newcomer) is specs[1]  # among equals the oldest goes: it is the nearest to expiring
+    assert price in [q.pop() for _ in range(4)]
+
+
+def test_a_full_queue_drops_an_expired_question_before_a_fresh_one() -> None:
+    clock = FakeClock()
+    q = CommentQueue(capacity=2, max_age_s=60, clock=clock)
+    stale = _item("how do I buy", Intent.HOW_TO_BUY, clock.now)
+    q.push(stale)
+    clock.now += 61
+    q.push(_item("a song?", Intent.OTHER, clock.now))
+    assert q.push(_item("another song?", Intent.OTHER, clock.now)) is stale  # past its age it is worth nothing
+
+
 def test_greetings_gifts_joins_and_likes_merge_into_one_bounded_thank_you() -> None:
     clock = FakeClock()
     q = CommentQueue(clock=clock)

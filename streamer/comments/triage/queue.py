@@ -3,8 +3,11 @@
 Each waiting comment has an effective priority ``base(intent) + aging_per_s * seconds waited``, so a spec
 question overtakes new price questions after a while instead of starving. Questions older than ``max_age_s`` are
 dropped when they come up (answering a two-minute-old question confuses everyone else; ``take_expired`` hands
-them to whoever reports them). At ``capacity`` the lowest item goes, or the newcomer when it is the lowest: memory
-stays flat however fast the chat runs.
+them to whoever reports them). At ``capacity`` one item goes, so memory stays flat however fast the chat runs; the
+bound ranks by what a comment asks, not by how long it waited (waiting brings a question nearer to expiring, not
+nearer to being worth keeping): an expired one first, else the oldest of those that ask the least, and the
+newcomer only when it asks less than everything queued. A flood of older lesser questions never pushes a new
+buying question out.
 
 Greetings, gifts, joins, follows and likes never queue one by one: they merge into a single `ThankYou` that the
 host says once ("thanks A, B and everyone who just joined").
@@ -110,13 +113,17 @@ class CommentQueue:
             self._items.append(item)
             return None
         now = self._clock()
-        lowest = min(range(len(self._items)), key=lambda i: self._score(self._items[i], now))
+        lowest = min(range(len(self._items)), key=lambda i: self._keep(self._items[i], now))
         self.dropped += 1
-        if self._score(item, now) <= self._score(self._items[lowest], now):
+        if self._keep(item, now) < self._keep(self._items[lowest], now):
             return item
         evicted = self._items[lowest]
         self._items[lowest] = item
         return evicted
+
+    def _keep(self, item: Triaged, now: float) -> tuple[bool, float, float]:
+        """How much the bound wants to keep ``item``: not expired, then its intent, then the fresher."""
+        return now - item.received <= self.max_age_s, PRIORITY.get(item.intent, 0.0), item.received
 
     def add_thanks(self, comment: Comment) -> None:
         """Merge a greeting, gift, join, follow or like into the pending thank-you."""
