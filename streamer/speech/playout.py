@@ -49,11 +49,23 @@ class Playout:
     def can_start(self, sample: int) -> bool:
         return self._current is None and sample >= self._free_at
 
+    @property
+    def free_at(self) -> int:
+        """The first sample at which the next utterance may begin if nothing cuts in."""
+        u = self._current
+        if u is None:
+            return self._free_at
+        return self._start + u.pcm.size + (self._pause if u.breath else 0)
+
+    def speaking(self, utterance: Utterance, sample: int) -> Speaking:
+        """What the scene sees of ``utterance`` when it begins at ``sample``: the same for a prediction made ahead
+        of air time as for the real start, so the render stage can tell them apart only by where they start."""
+        return Speaking(utterance.text, sample / self.sample_rate, utterance.pcm, utterance.marks, utterance.cue)
+
     def begin(self, utterance: Utterance, sample: int) -> None:
         assert self.can_start(sample)
         self._current, self._start = utterance, sample
-        self._speaking = Speaking(utterance.text, sample / self.sample_rate, utterance.pcm, utterance.marks,
-                                  utterance.cue)
+        self._speaking = self.speaking(utterance, sample)
 
     def take(self, sample: int, n: int) -> tuple[np.ndarray, Speaking | None]:
         """The ``n`` samples from ``sample`` on, and the utterance speaking at ``sample`` (or None)."""

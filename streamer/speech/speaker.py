@@ -165,16 +165,27 @@ class Speaker:
 
     # --- for the ticker ------------------------------------------------------------------------------------
     def take_ready(self) -> Utterance | None:
-        if not self._ready:
+        best = self._best_ready()
+        if best is None:
             return None
-        best = max(range(len(self._ready)), key=lambda i: PRIORITY[self._ready[i].source])
-        if self._ready[best].source == "script" and self._holding_script():
-            return None  # the rest of the answer is being voiced now: the script waits for it
         utt = self._ready.pop(best)
         if utt.source != "script":
             self._answering = not utt.breath or self._answer_pending()
         self._wake.set()
         return utt
+
+    def next_ready(self) -> Utterance | None:
+        """The utterance ``take_ready`` would give now, left in the queue: the render stage looks ahead at it."""
+        best = self._best_ready()
+        return None if best is None else self._ready[best]
+
+    def _best_ready(self) -> int | None:
+        if not self._ready:
+            return None
+        best = max(range(len(self._ready)), key=lambda i: PRIORITY[self._ready[i].source])
+        if self._ready[best].source == "script" and self._holding_script():
+            return None  # the rest of the answer is being voiced now: the script waits for it
+        return best
 
     def _answer_pending(self) -> bool:
         synth = self._synth
