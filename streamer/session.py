@@ -1,9 +1,12 @@
 """One live session: script -> speech -> scene -> encoder -> outputs, on one audio-master clock.
 
 Two tasks run per session: the *speaker* (streamer/speech/speaker.py) chooses and synthesizes what the host says
-next, and the *ticker* emits frame after frame: it starts ready utterances on frame boundaries, renders the scene
-for the frame's time (in a worker thread) and hands frame + audio to the encode thread, which fans packets out to
-every output. Live sessions pace the ticker to a monotonic clock; file renders run as fast as the machine allows and
+next, and the *ticker* emits frame after frame: it starts ready utterances on frame boundaries, tells the render
+stage what it is about to play (the utterance on air and the next ready one, with where each starts on the clock),
+so the stage prepares the host for the next ``LOOK_AHEAD_S`` in batches (scene/window.py), renders the scene for
+the frame's time (in a worker thread) and hands frame + audio to the encode thread, which fans packets out to
+every output. An interrupt, a cut-in or a brief update changes what is about to play: the stage drops what it
+prepared for audio that will not play, so the host is silent at the next frame. Live sessions pace the ticker to a monotonic clock; file renders run as fast as the machine allows and
 wait for speech instead of filling with silence, so they are deterministic.
 
 A live session with ``on_air_at`` (a scheduled start, wall-clock epoch seconds) gets everything ready first (encoder,
@@ -40,7 +43,7 @@ from .media.encoder import Encoder, VideoSettings
 from .media.outputs import Output
 from .media.pacer import Pacer
 from .planner import ScriptLine
-from .scene.state import FrameState
+from .scene.state import FrameState, Speaking, Upcoming
 from .sentences import sentences
 from .speech.clauses import lead_clause
 from .speech.playout import Played, Playout
@@ -63,7 +66,8 @@ FrameTap = Callable[[int, np.ndarray, np.ndarray], None]  # (frame index, RGB fr
 
 
 class Renderer(Protocol):
-    def render(self, state: FrameState) -> np.ndarray: ...
+    async def prepare(self, upcoming: Upcoming) -> None: ...  # look ahead: ready the host for the audio about to play
+    def render(self, state: FrameState) -> np.ndarray: ...  # one frame, in a worker thread
     def health(self) -> dict[str, object]: ...  # what paints the host: {"renderer": ..., model, device, fallback}
     def close(self) -> None: ...
 
@@ -234,6 +238,7 @@ class Session:
                 self._playout.interrupt(start, breath=False)  # the sentence's own trailing silence is pause enough
             await self._maybe_begin_utterance(start)
             pcm, speaking = self._playout.take(start, self.clock.samples_in_frame(k))
+            await self._renderer.prepare(self._upcoming(k, speaking))
             state = FrameState(k, self.clock.frame_time(k), speaking, self._product)
             rgb = await asyncio.to_thread(self._renderer.render, state)
             if held and not await self._hold():
@@ -246,6 +251,17 @@ class Session:
             k += 1
         if pending is not None:
             await asyncio.wrap_future(pending)
+
+    def _upcoming(self, k: int, speaking: Speaking | None) -> Upcoming:
+        """What frame ``k`` and the frames after it will play if nothing cuts in: the utterance on air at ``k`` and
+        the next ready one, from the first frame after ``k`` on which the playout lets it begin."""
+        on_air = ((round(speaking.start_s * SAMPLE_RATE), speaking),) if speaking is not None else ()
+        nxt = self.speaker.next_ready()
+        if nxt is None:
+            return Upcoming(k, on_air)
+        j = max(k + 1, -(-self._playout.free_at * self.clock.fps // SAMPLE_RATE))  # first frame starting at or after
+        start = self.clock.frame_start_sample(j)
+        return Upcoming(k, (*on_air, (start, self._playout.speaking(nxt, start))))
 
     async def _hold(self) -> bool:
         """Frame 0 of a held start is made (its first utterance's lip track and captions cost a render or three):

@@ -5,6 +5,7 @@ renderer, model and device paint the host."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -21,6 +22,7 @@ from neural_weights import write_wav2lip
 from test_avatar_photo import draw_portrait
 
 from streamer.avatar import HostPose, Idle
+from streamer.avatar.host import HostFrame
 from streamer.avatar.neural.build import build_pack
 from streamer.avatar.neural.client import InferenceClient
 from streamer.avatar.neural.host import NeuralHost
@@ -29,13 +31,15 @@ from streamer.avatar.photo import EDGE_FEATHER, PhotoHost
 from streamer.brief import load_brief
 from streamer.errors import StreamerError
 from streamer.scene import SceneRenderer
-from streamer.scene.state import FrameState, Speaking
+from streamer.scene.state import FrameState, Speaking, Upcoming
+from streamer.scene.window import LOOK_AHEAD_S
 from streamer.tts.base import SAMPLE_RATE
 
 HEIGHT = 300  # the host box: the 600 px tall reference video is scaled down
 FPS = 30
 PACK_FPS = 25
 PACK_FRAMES = 30
+AHEAD = round(LOOK_AHEAD_S * FPS)  # frames the scene's render window prepares ahead
 WAIT_S = 120.0  # a file render waits for every face; on this loaded CI machine, longer than the product's 30 s
 REST = np.zeros(5, np.float32)
 
@@ -91,7 +95,11 @@ def speaking(pcm: np.ndarray, start_s: float = 0.0) -> Speaking:
     return Speaking("hello there", start_s, pcm, ())
 
 
-def draw(host: NeuralHost | PhotoHost, k: int, sp: Speaking | None, mouth: np.ndarray = REST) -> np.ndarray:
+def draw(host: NeuralHost | PhotoHost, k: int, sp: Speaking | None, mouth: np.ndarray = REST,
+         ahead: int = AHEAD) -> np.ndarray:
+    """Frame ``k`` as the scene draws it: the render window first tells the host about it and the ``ahead - 1``
+    frames after it (the same utterance playing over them), then the frame is drawn."""
+    host.prepare([HostFrame(j, j / FPS, sp) for j in range(k, k + ahead)])
     frame = np.zeros((host.size[1], host.size[0], 3), np.uint8)
     host.draw(frame, 0, 0, HostPose(mouth, idle=Idle(0, 0, 0, 0), index=k, t=k / FPS, speaking=sp))
     return frame
@@ -135,11 +143,11 @@ def test_silent_frames_are_the_source_frames_scaled(pack_dir: Path) -> None:
 
 
 def test_speaking_frames_change_only_inside_the_face_box(pack_dir: Path) -> None:
-    host = NeuralHost(pack_dir, HEIGHT, FPS, look_ahead_s=0.1, live=False, wait_s=WAIT_S)
+    host = NeuralHost(pack_dir, HEIGHT, FPS, live=False, wait_s=WAIT_S)
     sp = speaking(voice(1.0, 180, 1))
     try:
         for k in range(3):
-            out = draw(host, k, sp)
+            out = draw(host, k, sp, ahead=3)
             expected, i = source(pack_dir, k)
             changed = np.zeros(out.shape[:2], bool)
             opaque(changed)[:] = np.any(opaque(out) != opaque(expected), axis=2)
@@ -154,9 +162,9 @@ def test_speaking_frames_change_only_inside_the_face_box(pack_dir: Path) -> None
 
 
 def test_the_pasted_face_leaves_no_seam_at_the_box_edge(pack_dir: Path) -> None:
-    host = NeuralHost(pack_dir, HEIGHT, FPS, look_ahead_s=0.05, live=False, wait_s=WAIT_S)
+    host = NeuralHost(pack_dir, HEIGHT, FPS, live=False, wait_s=WAIT_S)
     try:
-        out = draw(host, 0, speaking(voice(1.0, 180, 1))).astype(np.float32)
+        out = draw(host, 0, speaking(voice(1.0, 180, 1)), ahead=2).astype(np.float32)
         src = source(pack_dir, 0)[0].astype(np.float32)
         x0, y0, x1, y1 = face_box(pack_dir, 0)
         assert np.abs(out - src)[y0:y1, x0:x1].max() > 40  # a face was pasted, and it differs from the source
@@ -174,17 +182,17 @@ def test_the_pasted_face_leaves_no_seam_at_the_box_edge(pack_dir: Path) -> None:
 
 def test_an_interrupted_utterance_never_shows_again(pack_dir: Path) -> None:
     first, second = voice(2.0, 140, 1), voice(2.0, 260, 2)
-    interrupted = NeuralHost(pack_dir, HEIGHT, FPS, look_ahead_s=0.2, live=False, wait_s=WAIT_S)
-    fresh = NeuralHost(pack_dir, HEIGHT, FPS, look_ahead_s=0.2, live=False, wait_s=WAIT_S)
-    old_voice = NeuralHost(pack_dir, HEIGHT, FPS, look_ahead_s=0.2, live=False, wait_s=WAIT_S)
+    interrupted = NeuralHost(pack_dir, HEIGHT, FPS, live=False, wait_s=WAIT_S)
+    fresh = NeuralHost(pack_dir, HEIGHT, FPS, live=False, wait_s=WAIT_S)
+    old_voice = NeuralHost(pack_dir, HEIGHT, FPS, live=False, wait_s=WAIT_S)
     try:
         for k in range(3):  # the first utterance plays, with its next 0.2 s submitted
-            draw(interrupted, k, speaking(first))
-        assert np.array_equal(opaque(draw(interrupted, 3, None)), opaque(source(pack_dir, 3)[0]))  # silence
+            draw(interrupted, k, speaking(first), ahead=6)
+        assert np.array_equal(opaque(draw(interrupted, 3, None, ahead=6)), opaque(source(pack_dir, 3)[0]))  # silence
         later = speaking(second, 4 / FPS)
-        after = [draw(interrupted, k, later) for k in (4, 5)]
-        own = [draw(fresh, k, later) for k in (4, 5)]  # a host that never heard the first utterance
-        old = [draw(old_voice, k, speaking(first, 4 / FPS)) for k in (4, 5)]  # the first one's faces at that time
+        after = [draw(interrupted, k, later, ahead=6) for k in (4, 5)]
+        own = [draw(fresh, k, later, ahead=6) for k in (4, 5)]  # a host that never heard the first utterance
+        old = [draw(old_voice, k, speaking(first, 4 / FPS), ahead=6) for k in (4, 5)]  # the first one's faces then
         for a, b, c in zip(after, own, old, strict=True):
             assert np.abs(a.astype(int) - b).max() <= 2
             assert np.abs(b.astype(int) - c).mean() > 0.05  # the two voices paint different mouths
@@ -196,12 +204,12 @@ def test_an_interrupted_utterance_never_shows_again(pack_dir: Path) -> None:
 
 def test_a_starved_host_shows_idle_frames_then_falls_back_to_the_photo_host(pack_dir: Path) -> None:
     # a face is asked for the moment its frame is due and never waited for: every speaking frame starves
-    host = NeuralHost(pack_dir, HEIGHT, FPS, look_ahead_s=1 / FPS, wait_s=0.0)
+    host = NeuralHost(pack_dir, HEIGHT, FPS, wait_s=0.0)
     sp = speaking(voice(5.0, 180, 3))
     try:
         k = 0
         while host.health()["fallback"] is None and k < 5 * FPS:
-            assert np.array_equal(opaque(draw(host, k, sp)), opaque(source(pack_dir, k)[0]))
+            assert np.array_equal(opaque(draw(host, k, sp, ahead=1)), opaque(source(pack_dir, k)[0]))
             k += 1
         health = host.health()
         assert k == 3 * FPS  # judged over the last 3 s of speaking frames
@@ -245,13 +253,19 @@ def test_health_names_the_renderer_model_and_device(pack_dir: Path) -> None:
         host.close()
 
 
-def test_the_scene_hands_a_neural_host_each_frames_utterance(pack_dir: Path, garden_brief: Path) -> None:
+def test_the_scene_prepares_a_neural_host_for_each_frames_utterance(pack_dir: Path, garden_brief: Path) -> None:
     scene = SceneRenderer(load_brief(garden_brief), (320, 180), FPS, avatar=str(pack_dir), live=False)
     sp = speaking(voice(1.0, 180, 1))
-    try:
+
+    async def play() -> None:
         for k in range(2):
+            await scene.prepare(Upcoming(k, ((0, sp),)))
             scene.render(FrameState(k, k / FPS, sp, None))
+        await scene.prepare(Upcoming(2))  # interrupted
         scene.render(FrameState(2, 2 / FPS, None, None))
+
+    try:
+        asyncio.run(play())
         health = scene.health()
         assert (health["renderer"], health["frames_painted"], health["fallback"]) == ("neural", 2, None)
     finally:

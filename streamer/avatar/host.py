@@ -1,7 +1,13 @@
-"""What every host renderer (sprite, photo, later neural) offers the scene: its size, anchor and ``draw``."""
+"""What every host renderer (sprite, photo, neural) offers the scene: its size, anchor, ``prepare`` and ``draw``.
+
+The scene's render stage (scene/window.py) tells a host, ahead of air time and in batches, which frames it will
+draw soon and what is said over them (``prepare``); then it draws each frame as it falls due (``draw``). A host that
+paints from the voice (neural) starts its work in ``prepare``; a drawn host needs nothing ahead (the stage computes
+its mouth shapes for the window), so its ``prepare`` does nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -29,6 +35,15 @@ class HostPose:
     speaking: Speaking | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class HostFrame:
+    """A frame the host will draw soon: its index, the session time it shows and the utterance on air then."""
+
+    index: int
+    t: float
+    speaking: Speaking | None
+
+
 class Host(Protocol):
     name: str
     size: tuple[int, int]  # (w, h) in output pixels
@@ -36,6 +51,12 @@ class Host(Protocol):
     motion: MotionSpec
     gestures: dict[str, GestureSpec]
     mouth_rect: tuple[int, int, int, int]  # (x, y, w, h) of the mouth at rest, in pixels of the host box
+
+    def prepare(self, frames: Sequence[HostFrame]) -> None:
+        """Get ready, in one batch and ahead of air time, to draw ``frames`` (the render window, from the next frame
+        to be shown on). An utterance with no frame in them will not play: whatever was started for it is
+        dropped."""
+        ...
 
     def draw(self, frame: np.ndarray, x: int, y: int, pose: HostPose, clip_bottom: int | None = None) -> None:
         """Composite the host onto ``frame`` in place with its box's top-left at (x, y)."""

@@ -8,6 +8,7 @@ no box to see. The whole portrait rises and falls with breathing by a pixel or s
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -16,7 +17,7 @@ import numpy as np
 from ..errors import ConfigError
 from .blend import from_premul, over, premultiply, resize_premul
 from .haar import cascade_path, detect_faces
-from .host import HostPose
+from .host import HostFrame, HostPose
 from .pack import GestureSpec, Manifest, MotionSpec, load_image
 
 MAX_OPEN = 0.42  # widest opening, as a fraction of the mouth width
@@ -163,6 +164,9 @@ class PhotoHost:
             c = cover[..., None]
             region[..., :3] = (region[..., :3] * (1 - c) + fill * c * alpha / 255.0).astype(np.uint8)
         return region
+
+    def prepare(self, frames: Sequence[HostFrame]) -> None:
+        """Nothing to do ahead: the scene computes the mouth shapes of the window for a drawn host."""
 
     def draw(self, frame: np.ndarray, x: int, y: int, pose: HostPose, clip_bottom: int | None = None) -> None:
         # breathing lifts the whole picture by a pixel or two, in quarter-pixel steps (pre-shifted copies)

@@ -8,6 +8,7 @@ with it exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from .blend import Sprite, blend_pm_into_pm, from_premul, over, over_pm, place
-from .host import HostPose
+from .host import HostFrame, HostPose
 from .pack import Manifest, load_image, same_size
 
 SUBPIXEL = 4  # breathing moves body layers in quarter pixels
@@ -134,6 +135,9 @@ class SpriteHost:
     def _nearest(self, params: np.ndarray) -> int:
         d = ((self._mouth_params - params[None, :]) * MOUTH_WEIGHTS) ** 2
         return int(np.argmin(d.sum(axis=1)))
+
+    def prepare(self, frames: Sequence[HostFrame]) -> None:
+        """Nothing to do ahead: the scene computes the mouth shapes of the window for a drawn host."""
 
     def draw(self, frame: np.ndarray, x: int, y: int, pose: HostPose, clip_bottom: int | None = None) -> None:
         idle = pose.idle

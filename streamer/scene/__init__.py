@@ -7,6 +7,6 @@ and layout.py for the scene files (assets/scenes/) that place everything.
 from __future__ import annotations
 
 from .compositor import SceneRenderer
-from .state import FrameState, Speaking
+from .state import FrameState, Speaking, Upcoming
 
-__all__ = ["SceneRenderer", "FrameState", "Speaking"]
+__all__ = ["SceneRenderer", "FrameState", "Speaking", "Upcoming"]

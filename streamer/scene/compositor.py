@@ -1,4 +1,5 @@
-"""The compositor: one FrameState in, one RGB video frame out.
+"""The compositor: the scene's render stage. Ahead of air time it prepares the host for the audio about to play
+(``prepare``, in batches: scene/window.py); then one FrameState in, one RGB video frame out (``render``).
 
 Layers, back to front: studio background and desk, product card (both cached as one static frame per product),
 host (blended into the frame, clipped at the desk), caption page (rendered once per page), AI label (every frame,
@@ -7,29 +8,32 @@ last, so nothing can cover it). Per frame the work is a copy of the cached stati
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ..avatar import Blinker, GesturePlayer, HostPose, LipTrack, idle, load_host, read_manifest, resolve
+from ..avatar import Blinker, GesturePlayer, HostPose, idle, load_host, read_manifest, resolve
 from ..avatar.blend import Sprite, from_premul, over, premultiply
-from ..avatar.lipsync import REST
 from ..brief import Brief, Product
 from ..errors import ConfigError
+from ..tts.base import SAMPLE_RATE
 from .background import paint_background
 from .captions import Captions, duration_s, utterance_key
 from .card import render_card
 from .layout import load_scene
-from .state import FrameState
+from .state import FrameState, Upcoming
 from .text import draw_text, find_font, font
+from .window import RenderWindow
 
 STATIC_CACHE = 4  # products whose static frame is kept (one frame each: 2.7 MB at 720p, 6 MB at 1080p)
 
 
 class SceneRenderer:
     """``render(state)`` returns an (H, W, 3) uint8 RGB frame, C-contiguous. Called from one worker thread,
-    frame indices increasing by one."""
+    frame indices increasing by one; ``await prepare(upcoming)`` before each frame readies the host for the
+    window ahead (a frame rendered without it is drawn as it falls due)."""
 
     def __init__(self, brief: Brief, size: tuple[int, int] = (1280, 720), fps: int = 30,
                  avatar: str | None = None, scene: str | Path | None = None, seed: int = 0,
@@ -62,7 +66,7 @@ class SceneRenderer:
         self._blinker = Blinker(self.host.motion.blink_interval_s, seed)
         self._gestures = GesturePlayer(self.host.gestures)
         self._speaking: tuple[float, int] | None = None
-        self._track: LipTrack | None = None
+        self._window = RenderWindow(self.host, fps, SAMPLE_RATE)
         for product in brief.products[:STATIC_CACHE]:  # card renders take tens of ms: not in the middle of a show
             self._static_for(product)
 
@@ -114,19 +118,17 @@ class SceneRenderer:
 
     # -- per frame ----------------------------------------------------------------------------------------------
     def pose(self, state: FrameState) -> HostPose:
-        """The host's pose for this frame: mouth from the utterance's lip track, blinks, breathing, gestures."""
+        """The host's pose for this frame: mouth from the utterance's lip track (prepared ahead by the window),
+        blinks, breathing, gestures."""
         sp, t = state.speaking, state.t
-        mouth, level = REST, 0.0
         if sp is not None:
             key = utterance_key(sp)
             if key != self._speaking:
-                self._speaking, self._track = key, LipTrack(sp.pcm, sp.marks)
+                self._speaking = key
                 self._gestures.cue(sp.cue, sp.start_s, sp.start_s + duration_s(sp))
-            assert self._track is not None
-            mouth = self._track.at(t - sp.start_s)
-            level = self._track.speech_level(t - sp.start_s)
         else:
-            self._speaking = self._track = None
+            self._speaking = None
+        mouth, level = self._window.mouth(state)
         return HostPose(mouth, self._blinker.eyes(t), idle(self.host.motion, t, self._seed, level),
                         self._gestures.frame(t), state.index, t, sp)
 
@@ -135,6 +137,13 @@ class SceneRenderer:
         mx, my, mw, mh = self.host.mouth_rect
         pad = max(2, int(0.15 * max(mw, mh)))
         return self._host_xy[0] + mx - pad, self._host_xy[1] + my - pad, mw + 2 * pad, mh + 2 * pad
+
+    async def prepare(self, upcoming: Upcoming) -> None:
+        """Prepare the host for the window ahead of ``upcoming.frame``, in one batch in a worker thread, when it
+        needs it (scene/window.py); most frames it needs nothing and this returns at once."""
+        window = self._window.due(upcoming)
+        if window is not None:
+            await asyncio.to_thread(self._window.prepare, window)
 
     def render(self, state: FrameState) -> np.ndarray:
         frame = self._static_for(state.product).copy()
@@ -155,7 +164,7 @@ class SceneRenderer:
 
     def close(self) -> None:
         self._static.clear()
-        self._speaking = self._track = None
+        self._speaking = None
         close = getattr(self.host, "close", None)
         if callable(close):
             close()

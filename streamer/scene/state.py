@@ -29,3 +29,15 @@ class FrameState:
     t: float
     speaking: Speaking | None
     product: Product | None
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    """What the session is about to play, told to the render stage before air time. Frame ``frame`` is the next one
+    to be shown; ``speaking`` holds (first sample on the session clock, utterance) for the utterance on air at that
+    frame, then the next one ready to play, at the first frame boundary it may start on if nothing cuts in (a
+    prediction: an interrupt, a cut-in or a late voice can start it elsewhere, and the stage then drops what it
+    prepared for it)."""
+
+    frame: int
+    speaking: tuple[tuple[int, Speaking], ...] = ()

@@ -2,16 +2,21 @@
 face is repainted by the machine's inference service from the voice about to play.
 
 Per frame the pack frame is the ping-pong idle loop at the frame's time. Silent frames are that source frame
-untouched (only scaled into the host box). While an utterance plays, the next ``look_ahead_s`` of its frames stay
-submitted to the service; a frame takes its repainted face with a wait of at most ``RESULT_WAIT_S`` and pastes it
+untouched (only scaled into the host box). The scene's render window (scene/window.py) tells the host, ahead of air
+time, which frames it will draw and what is said over them (``prepare``): the utterance on air and the next one
+ready, so the faces of an utterance's first frames are asked for before it starts. Each utterance in the window is
+begun on the service once, and its voiced frames not yet asked for go in one batched submit, each with the pack
+frame it will be shown over, never more than the window in flight (a service that falls behind is not given frames
+it will paint too late). A frame takes its repainted face with a wait of at most ``RESULT_WAIT_S`` and pastes it
 back into the source frame's face box through the pack's feathered mask, so the crop border never shows. A face not
-back in time leaves the idle source frame on air (counted as starved): the stream never goes late for the network.
-A file render has no clock to keep, so it waits for every face (``live=False``).
+back in time, or never asked for, leaves the idle source frame on air (counted as starved): the stream never goes
+late for the network. A file render has no clock to keep, so it waits for every face (``live=False``).
 
-A new utterance or silence drops the old look-ahead at once, and a face is only ever taken for the utterance on air,
-so nothing of an interrupted sentence is shown. When the service cannot be reached, fails, or most speaking frames
-of the last ``STARVED_WINDOW_S`` are starved, the host switches by itself to a photo host made from the pack's
-portrait (the compositor still computes mouth shapes for it), logs a warning, and ``health()`` says why.
+An utterance that leaves the window (an interrupt, a cut-in, a start other than predicted) is dropped on the service
+at once, and a face is only ever taken for the utterance on air at its own start, so nothing of an interrupted
+sentence is shown. When the service cannot be reached, fails, or most speaking frames of the last
+``STARVED_WINDOW_S`` are starved, the host switches by itself to a photo host made from the pack's portrait (the
+compositor still computes mouth shapes for it), logs a warning, and ``health()`` says why.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -29,7 +36,7 @@ from ...scene.captions import utterance_key
 from ...scene.state import Speaking
 from ...tts.base import SAMPLE_RATE
 from ..blend import Sprite, over
-from ..host import HostPose
+from ..host import HostFrame, HostPose
 from ..pack import GestureSpec, MotionSpec
 from ..photo import EDGE_FEATHER, PhotoHost, _feather_edges
 from .client import InferenceClient, StreamHandle
@@ -39,7 +46,6 @@ from .pack import NeuralPack, load_pack, pingpong
 
 log = logging.getLogger(__name__)
 
-LOOK_AHEAD_S = 0.4  # how much of the utterance on air stays submitted to the service
 RESULT_WAIT_S = 0.004  # longest a live frame waits for its face: far inside a 30 fps frame's 33 ms
 OFFLINE_WAIT_S = 30.0  # a file render has no clock to keep and waits for every face, up to this long
 VOICE_WINDOW_S = 0.2  # the voice a lip-sync network paints a frame from (Wav2Lip: 16 mel frames)
@@ -48,13 +54,23 @@ STARVED_WINDOW_S = 3.0  # speaking time over which starvation is judged
 STARVED_SHARE = 0.5  # more than this share of those frames idle: the device cannot keep up, fall back
 
 
+@dataclass(slots=True)
+class _Utterance:
+    """An utterance begun on the service: its name there, frame count, voiced frames and the faces asked for."""
+
+    name: str
+    n_frames: int
+    voiced: np.ndarray  # per frame: is there voice to paint from
+    asked: dict[int, int] = field(default_factory=dict)  # frame offset -> the pack frame its face is painted on
+
+
 class NeuralHost:
     """A ``Host`` for a ``kind: neural`` pack, ``height`` pixels tall, in a stream of ``fps`` frames a second.
     ``live``: frames go out on the clock, so a face not back within ``RESULT_WAIT_S`` is skipped; otherwise (a file
     render) each face is waited for, and one not back within ``OFFLINE_WAIT_S`` means the service is stuck."""
 
     def __init__(self, pack_dir: Path, height: int, fps: float, *, live: bool = True,
-                 look_ahead_s: float = LOOK_AHEAD_S, wait_s: float | None = None) -> None:
+                 wait_s: float | None = None) -> None:
         if fps <= 0 or height < 2:
             raise ConfigError(f"neural host: fps {fps} and height {height} must be positive")
         self.pack: NeuralPack = load_pack(pack_dir)
@@ -63,7 +79,6 @@ class NeuralHost:
         self.fps = float(fps)
         self.motion = MotionSpec()
         self.gestures: dict[str, GestureSpec] = {}  # a video cannot raise an arm on cue
-        self.look_ahead = max(1, round(look_ahead_s * self.fps))
         self.live = live
         self.wait_s = wait_s if wait_s is not None else RESULT_WAIT_S if live else OFFLINE_WAIT_S
         fh, fw = self.pack.frames.shape[1:3]
@@ -81,12 +96,7 @@ class NeuralHost:
         self.model = m.model
         self.device: str | None = None
         self._recent: deque[bool] = deque(maxlen=max(1, round(STARVED_WINDOW_S * self.fps)))
-        self._utt: str | None = None  # the service's name for the utterance on air
-        self._key: tuple[float, int] | None = None
-        self._n_frames = 0
-        self._voiced = np.zeros(0, bool)  # per frame of the utterance on air: is there voice to paint from
-        self._submitted = 0  # frames [0, _submitted) of the utterance on air are submitted
-        self._pack_index: dict[int, int] = {}  # frame offset -> the pack frame its face was submitted for
+        self._utts: dict[tuple[float, int], _Utterance] = {}  # begun on the service, by utterance_key
         self._seq = 0
         self._cached: tuple[int, np.ndarray] | None = None  # the last idle frame, scaled (pack fps < stream fps)
         self._client: InferenceClient | None = None
@@ -99,6 +109,16 @@ class NeuralHost:
             self._fall_back(f"inference service unavailable: {e}")
 
     # -- the Host protocol ----------------------------------------------------------------------------------------
+    def prepare(self, frames: Sequence[HostFrame]) -> None:
+        """Ask the service, in one submit per utterance, for the faces of ``frames`` not yet asked for; drop the
+        utterances with no frame in them."""
+        if self.fallback is not None or self._stream is None:
+            return
+        try:
+            self._ask(frames)
+        except (StreamerError, OSError) as e:
+            self._fall_back(f"inference service failed: {e}")
+
     def draw(self, frame: np.ndarray, x: int, y: int, pose: HostPose, clip_bottom: int | None = None) -> None:
         if self.fallback is not None:
             self._photo.draw(frame, x, y, pose, clip_bottom)
@@ -126,7 +146,7 @@ class NeuralHost:
 
     def close(self) -> None:
         """Free this host's stream on the service (its utterances with it) and the connection."""
-        self._forget()
+        self._utts.clear()
         stream, client, self._stream, self._client = self._stream, self._client, None, None
         if stream is not None:
             try:
@@ -137,66 +157,67 @@ class NeuralHost:
             client.close()
 
     # -- look-ahead ----------------------------------------------------------------------------------------------
+    def _ask(self, frames: Sequence[HostFrame]) -> None:
+        assert self._stream is not None
+        window = [f for f in frames if f.speaking is not None]
+        keys = {utterance_key(f.speaking) for f in window if f.speaking is not None}
+        for key in [k for k in self._utts if k not in keys]:
+            self._drop(key)
+        if not window:
+            return
+        room = len(frames) - self._stream.in_flight
+        items: dict[tuple[float, int], list[tuple[int, int]]] = {}
+        n, pack_fps = len(self.pack.frames), self.pack.manifest.fps
+        for f in window:
+            sp = f.speaking
+            assert sp is not None
+            key = utterance_key(sp)
+            u = self._utts.get(key) or self._begin(sp, key)
+            j = round((f.t - sp.start_s) * self.fps)
+            if not 0 <= j < u.n_frames or j in u.asked or not u.voiced[j] or room <= 0:
+                continue
+            u.asked[j] = pingpong(int(f.t * pack_fps), n)
+            items.setdefault(key, []).append((j, u.asked[j]))
+            room -= 1
+        for key, batch in items.items():
+            self._stream.submit(self._utts[key].name, batch)
+
     def _face(self, sp: Speaking | None, t: float, i: int) -> tuple[np.ndarray | None, int]:
         """The repainted face for this frame (None: show the idle frame) and the pack frame it belongs to."""
         if sp is None:
-            self._drop()
             return None, i
-        key = utterance_key(sp)
-        if key != self._key:
-            self._begin(sp, key)
+        u = self._utts.get(utterance_key(sp))
         j = round((t - sp.start_s) * self.fps)
-        if not 0 <= j < self._n_frames:
+        if u is not None and (not 0 <= j < u.n_frames or not u.voiced[j]):  # past its end, or a pause: the source
             return None, i
-        self._submit(j, t)
-        if not self._voiced[j]:  # a pause: the source frame, untouched
-            return None, i
-        assert self._stream is not None and self._utt is not None
-        crop = self._stream.result(self._utt, j, self.wait_s)
+        crop = None
+        if u is not None and j in u.asked:  # else it was never asked for: not prepared, or no room in flight
+            assert self._stream is not None
+            painted_on = u.asked.pop(j)
+            crop = self._stream.result(u.name, j, self.wait_s)
+            i = painted_on if crop is not None else i
         self._recent.append(crop is None)
         if crop is None:
             self.frames_idle_starved += 1
             return None, i
         self.frames_painted += 1
-        return crop, self._pack_index.pop(j, i)
+        return crop, i
 
-    def _begin(self, sp: Speaking, key: tuple[float, int]) -> None:
-        self._drop()
+    def _begin(self, sp: Speaking, key: tuple[float, int]) -> _Utterance:
         assert self._stream is not None
         self._seq += 1
-        self._utt, self._key = f"u{self._seq}", key
         pcm = np.asarray(sp.pcm, np.float32)
-        self._n_frames = max(1, math.ceil(pcm.size / SAMPLE_RATE * self.fps))
-        self._voiced = voiced_frames(pcm, SAMPLE_RATE, self.fps, self._n_frames)
-        self._stream.begin_utterance(self._utt, resample_to_16k(pcm, SAMPLE_RATE), self.fps, self._n_frames)
+        n_frames = max(1, math.ceil(pcm.size / SAMPLE_RATE * self.fps))
+        u = self._utts[key] = _Utterance(f"u{self._seq}", n_frames, voiced_frames(pcm, SAMPLE_RATE, self.fps, n_frames))
+        self._stream.begin_utterance(u.name, resample_to_16k(pcm, SAMPLE_RATE), self.fps, n_frames)
+        return u
 
-    def _submit(self, j: int, t: float) -> None:
-        """Keep frames [j, j + look_ahead) submitted, each with the pack frame it will be shown over, and never more
-        than the look-ahead in flight: a service that falls behind is not given frames it will paint too late."""
-        assert self._stream is not None and self._utt is not None
-        room = self.look_ahead - self._stream.in_flight
-        first = max(self._submitted, j)
-        end = min(j + self.look_ahead, self._n_frames, first + max(0, room))
-        for k in [k for k in self._pack_index if k < j]:  # faces that came too late are never shown
-            del self._pack_index[k]
-        if first >= end:
-            return
-        n, fps = len(self.pack.frames), self.pack.manifest.fps
-        items = [(k, pingpong(int((t + (k - j) / self.fps) * fps), n)) for k in range(first, end) if self._voiced[k]]
-        self._pack_index.update(items)
-        self._stream.submit(self._utt, items)
-        self._submitted = end
-
-    def _drop(self) -> None:
-        """Interrupt: the service stops painting the utterance on air and its faces are never shown."""
-        if self._utt is not None and self._stream is not None:
-            self._stream.drop(self._utt)
-        self._forget()
-
-    def _forget(self) -> None:
-        self._utt = self._key = None
-        self._n_frames = self._submitted = 0
-        self._pack_index.clear()
+    def _drop(self, key: tuple[float, int]) -> None:
+        """An utterance that will not play (any more): the service stops painting it and its faces are never
+        shown."""
+        u = self._utts.pop(key)
+        if self._stream is not None:
+            self._stream.drop(u.name)
 
     def _starving(self, now: bool) -> str | None:
         """Why the host should give up on the service after this frame (``now``: its face did not come), if so."""
