@@ -6,6 +6,7 @@ renderer, model and device paint the host."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -268,6 +269,35 @@ def test_the_scene_prepares_a_neural_host_for_each_frames_utterance(pack_dir: Pa
         asyncio.run(play())
         health = scene.health()
         assert (health["renderer"], health["frames_painted"], health["fallback"]) == ("neural", 2, None)
+    finally:
+        scene.close()
+
+
+def test_a_live_host_paints_an_utterances_first_frame_asked_for_while_the_frames_before_it_aired(
+        pack_dir: Path, garden_brief: Path) -> None:
+    scene = SceneRenderer(load_brief(garden_brief), (320, 180), FPS, avatar=str(pack_dir), live=True)
+    first = AHEAD // 2  # the utterance starts while the window is on its way
+    sp = speaking(voice(1.0, 180, 1), first / FPS)
+    announced = Upcoming(0, ((first * SAMPLE_RATE // FPS, sp),))
+
+    async def play() -> dict[str, object]:
+        for k in range(first):
+            await scene.prepare(dataclasses.replace(announced, frame=k))
+            scene.render(FrameState(k, k / FPS, None, None))
+        # the service keeps up: the faces asked for ahead are painted before the utterance airs
+        with InferenceClient(spawn=False) as client:
+            for _ in range(600):
+                if not any(client.stats()["in_flight"].values()):  # type: ignore[attr-defined]
+                    break
+                await asyncio.sleep(0.1)
+        await asyncio.sleep(0.2)  # and back over the socket
+        await scene.prepare(dataclasses.replace(announced, frame=first))
+        scene.render(FrameState(first, first / FPS, sp, None))
+        return scene.health()
+
+    try:
+        health = asyncio.run(play())
+        assert (health["frames_painted"], health["frames_idle_starved"], health["fallback"]) == (1, 0, None)
     finally:
         scene.close()
 
