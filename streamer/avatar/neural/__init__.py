@@ -10,8 +10,9 @@ What flows, in order:
   windows in ``whisper_audio.py``).
 - ``service.py`` is one process per machine that owns the device: every stream's frames go through one model in
   dynamic batches (``batcher.py``), over a typed Unix-socket protocol (``protocol.py``, ``client.py``).
-- ``host.py`` is the scene's host for a neural pack: it keeps a short look-ahead of the utterance on air submitted,
-  pastes each repainted face back into its source frame, shows the untouched source frame while silent or when a
+- ``host.py`` is the scene's host for a neural pack: it submits the faces of the scene's render window (the
+  utterance on air and the next one, ``scene/window.py``) in batches, pastes each repainted face back into its
+  source frame, shows the untouched source frame while silent or when a
   face is not back in time, and falls back to the photo host by itself when the device cannot keep up.
 
 torch is imported only by the model files and the service, so sessions stay light and the package imports without
