@@ -253,13 +253,18 @@ class Session:
             await asyncio.wrap_future(pending)
 
     def _upcoming(self, k: int, speaking: Speaking | None) -> Upcoming:
-        """What frame ``k`` and the frames after it will play if nothing cuts in: the utterance on air at ``k`` and
-        the next ready one, from the first frame after ``k`` on which the playout lets it begin."""
+        """What frame ``k`` and the frames after it will play if nothing else cuts in: the utterance on air at ``k``
+        and the next ready one, from the frame on which ``_tick_frames`` will begin it: the next one if it is
+        urgent, else the first on which the playout lets it (a reply after a script sentence skips the breath).
+        A reply taking a clause pause is not foreseen: the stage drops what it prepared when it happens."""
         on_air = ((round(speaking.start_s * SAMPLE_RATE), speaking),) if speaking is not None else ()
         nxt = self.speaker.next_ready()
         if nxt is None:
             return Upcoming(k, on_air)
-        j = max(k + 1, -(-self._playout.free_at * self.clock.fps // SAMPLE_RATE))  # first frame starting at or after
+        cur = self._playout.current
+        after_script = (cur.source if cur is not None else self._playout.last_source) == "script"
+        free = 0 if nxt.urgent else self._playout.free_at(breath=nxt.source == "script" or not after_script)
+        j = max(k + 1, -(-free * self.clock.fps // SAMPLE_RATE))  # the first frame starting at or after it
         start = self.clock.frame_start_sample(j)
         return Upcoming(k, (*on_air, (start, self._playout.speaking(nxt, start))))
 

@@ -168,3 +168,32 @@ def test_a_drawn_host_paints_the_same_pixels_with_or_without_the_look_ahead(avat
     assert len({f.tobytes() for f in alone[6:30]}) > 10  # the mouth moves: there is something to compare
     for k, (a, b) in enumerate(zip(prepared, alone, strict=True)):
         assert np.array_equal(a, b), f"frame {k} differs"
+
+
+def test_a_reply_after_a_script_sentence_is_prepared_for_the_frame_it_will_start_on(tmp_path: Path, spy) -> None:
+    script = [ScriptLine("Welcome to the show, everyone.", "a", None), ScriptLine("Mugs.", "a", None),
+              *SCRIPT]  # a one-word sentence has no pause for a reply to take: the reply waits for its end
+
+    def react(session: Session, e: dict[str, Any]) -> None:
+        if e["type"] == "speech_start" and e["text"] == "Mugs.":
+            session.say("Yes, it ships today.", source="reply")
+
+    events: list[dict[str, Any]] = []
+
+    def on_event(e: dict[str, Any]) -> None:
+        events.append(e)
+        react(session, e)
+
+    session = Session(BRIEF, iter(script), create_tts("espeak:en-us", "en"), SceneRenderer(BRIEF, (320, 180), FPS),
+                      [open_output(str(tmp_path / "s.mkv"))], VideoSettings(320, 180, FPS, 300_000, "ultrafast"),
+                      realtime=True, duration_s=5, on_event=on_event)
+    asyncio.run(session.run())
+    (host,) = spy
+    mugs = next(e for e in events if e["type"] == "speech_end" and e["text"] == "Mugs.")
+    reply = next(e for e in events if e["type"] == "speech_start" and e["source"] == "reply")
+    assert mugs["complete"] and reply["t"] - mugs["t"] < 1 / FPS  # no breath before a reply
+    first_frame = round(reply["t"] * FPS)
+    draws = {c[1]: n for n, c in enumerate(host.calls) if c[0] == "draw"}
+    announced = next(n for n, c in enumerate(host.calls)
+                     if c[0] == "prepare" and (first_frame, reply["t"]) in c[1])
+    assert announced < draws[first_frame - 3]

@@ -90,9 +90,10 @@ class RenderWindow:
         return key, track
 
     def _speaking_at(self, j: int, upcoming: Upcoming) -> Speaking | None:
-        """The utterance the session will play over frame ``j`` if nothing cuts in (as ``Playout.take`` will tell)."""
+        """The utterance the session will play over frame ``j`` (as ``Playout.take`` will tell): the one that starts
+        last, where an urgent reply cuts the one on air short."""
         sample = self._clock.frame_start_sample(j)
-        for start, sp in upcoming.speaking:
+        for start, sp in reversed(upcoming.speaking):
             if start <= sample < start + np.asarray(sp.pcm).size:
                 return sp
         return None

@@ -49,13 +49,14 @@ class Playout:
     def can_start(self, sample: int) -> bool:
         return self._current is None and sample >= self._free_at
 
-    @property
-    def free_at(self) -> int:
-        """The first sample at which the next utterance may begin if nothing cuts in."""
+    def free_at(self, *, breath: bool = True) -> int:
+        """The first sample at which the next utterance may begin if nothing cuts in; without ``breath``, if the
+        breath after the utterance on air (or the one that ended last) is skipped, as a reply after a script
+        sentence skips it."""
         u = self._current
         if u is None:
-            return self._free_at
-        return self._start + u.pcm.size + (self._pause if u.breath else 0)
+            return self._free_at if breath else 0
+        return self._start + u.pcm.size + (self._pause if breath and u.breath else 0)
 
     def speaking(self, utterance: Utterance, sample: int) -> Speaking:
         """What the scene sees of ``utterance`` when it begins at ``sample``: the same for a prediction made ahead
