@@ -2,12 +2,13 @@
 
 Two tasks run per session: the *speaker* (streamer/speech/speaker.py) chooses and synthesizes what the host says
 next, and the *ticker* emits frame after frame: it starts ready utterances on frame boundaries, tells the render
-stage what it is about to play (the utterance on air and the next ready one, with where each starts on the clock),
-so the stage prepares the host for the next ``LOOK_AHEAD_S`` in batches (scene/window.py), renders the scene for
-the frame's time (in a worker thread) and hands frame + audio to the encode thread, which fans packets out to
-every output. An interrupt, a cut-in or a brief update changes what is about to play: the stage drops what it
-prepared for audio that will not play, so the host is silent at the next frame. Live sessions pace the ticker to a monotonic clock; file renders run as fast as the machine allows and
-wait for speech instead of filling with silence, so they are deterministic.
+stage what it is about to play (the utterance on air and the next ready one, with the sample each starts on), so the
+stage prepares the host for the next 0.4 s in batches (scene/window.py), renders the scene for the frame's time (in
+a worker thread) and hands frame + audio to the encode thread, which fans packets out to every output. An
+interrupt, a cut-in or a brief update changes what is about to play: the stage drops what it prepared for audio
+that will not play, so the host is silent at the next frame. Live sessions pace the ticker to a monotonic clock;
+file renders run as fast as the machine allows and wait for speech instead of filling with silence, so they are
+deterministic.
 
 A live session with ``on_air_at`` (a scheduled start, wall-clock epoch seconds) gets everything ready first (encoder,
 outputs connected, first sentence voiced) and holds its first frame until then (media/pacer.py); ready late, it goes

@@ -43,8 +43,9 @@ class RenderWindow:
 
     def due(self, upcoming: Upcoming) -> list[HostFrame] | None:
         """The window to prepare now, from ``upcoming.frame`` on; None while what is prepared still covers it."""
-        a, b = self._clock.frame_start_sample(upcoming.frame), self._clock.frame_start_sample(upcoming.frame + self.frames)
-        keys = tuple(utterance_key(sp) for start, sp in upcoming.speaking if start < b and a < start + sp.pcm.size)
+        first, end = (self._clock.frame_start_sample(upcoming.frame + n) for n in (0, self.frames))
+        keys = tuple(utterance_key(sp) for start, sp in upcoming.speaking  # those with a frame in the window
+                     if start < end and first < start + np.asarray(sp.pcm).size)
         if keys == self._keys and self._until - upcoming.frame > self.frames // 2:
             return None
         return [HostFrame(j, self._clock.frame_time(j), self._speaking_at(j, upcoming))
@@ -53,7 +54,7 @@ class RenderWindow:
     def prepare(self, window: Sequence[HostFrame]) -> None:
         """Prepare ``window`` (from ``due``) in one go; what was prepared for anything else is dropped. Runs in the
         render thread, never at the same time as ``mouth``."""
-        wanted = {j.index: utterance_key(j.speaking) for j in window if j.speaking is not None}
+        wanted = {f.index: utterance_key(f.speaking) for f in window if f.speaking is not None}
         self._mouths = {k: v for k, v in self._mouths.items() if wanted.get(k) == v[0]}
         live = set(wanted.values())
         self._tracks = {key: track for key, track in self._tracks.items() if key in live}
