@@ -171,8 +171,11 @@ def test_a_drawn_host_paints_the_same_pixels_with_or_without_the_look_ahead(avat
 
 
 def test_a_reply_after_a_script_sentence_is_prepared_for_the_frame_it_will_start_on(tmp_path: Path, spy) -> None:
-    script = [ScriptLine("Welcome to the show, everyone.", "a", None), ScriptLine("Mugs.", "a", None),
-              *SCRIPT]  # a one-word sentence has no pause for a reply to take: the reply waits for its end
+    # one-word sentences have no pause for a reply to take: however long the voice takes to make the reply, it waits
+    # for the end of the sentence on air and starts right after it, without the breath
+    words = ["Mugs.", "Cups.", "Tea.", "Milk.", "Jam.", "Bread.", "Honey.", "Toast."]
+    script = [ScriptLine("Welcome to the show, everyone.", "a", None),
+              *(ScriptLine(w, "a", None) for _ in range(4) for w in words)]
 
     def react(session: Session, e: dict[str, Any]) -> None:
         if e["type"] == "speech_start" and e["text"] == "Mugs.":
@@ -186,12 +189,13 @@ def test_a_reply_after_a_script_sentence_is_prepared_for_the_frame_it_will_start
 
     session = Session(BRIEF, iter(script), create_tts("espeak:en-us", "en"), SceneRenderer(BRIEF, (320, 180), FPS),
                       [open_output(str(tmp_path / "s.mkv"))], VideoSettings(320, 180, FPS, 300_000, "ultrafast"),
-                      realtime=True, duration_s=5, on_event=on_event)
+                      realtime=True, duration_s=8, on_event=on_event)
     asyncio.run(session.run())
     (host,) = spy
-    mugs = next(e for e in events if e["type"] == "speech_end" and e["text"] == "Mugs.")
     reply = next(e for e in events if e["type"] == "speech_start" and e["source"] == "reply")
-    assert mugs["complete"] and reply["t"] - mugs["t"] < 1 / FPS  # no breath before a reply
+    before = [e for e in events if e["type"] == "speech_end" and e["t"] <= reply["t"]][-1]
+    assert before["source"] == "script" and before["text"] in words
+    assert before["complete"] and reply["t"] - before["t"] < 1 / FPS  # no breath before a reply
     first_frame = round(reply["t"] * FPS)
     draws = {c[1]: n for n, c in enumerate(host.calls) if c[0] == "draw"}
     announced = next(n for n, c in enumerate(host.calls)
