@@ -1,4 +1,5 @@
-"""Benchmark the host + scene renderer: ms per frame at a given size, on one core.
+"""Benchmark the host + scene renderer (the render window's look-ahead and the frame): ms per frame at a given size,
+on one core.
 
 ``bench_render(size)`` is what scripts/bench.py calls; run this file directly for 720p and 1080p figures.
 The workload is realistic: speech with phoneme marks for half the frames (mouth, captions, a gesture) and idle
@@ -7,6 +8,7 @@ frames (blinks, breathing) for the rest, with one product switch.
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import sys
 import time
@@ -18,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from streamer.brief import load_brief  # noqa: E402
-from streamer.scene import FrameState, SceneRenderer, Speaking  # noqa: E402
+from streamer.scene import FrameState, SceneRenderer, Speaking, Upcoming  # noqa: E402
 from streamer.tts.base import SAMPLE_RATE, Mark  # noqa: E402
 
 BRIEF = Path(__file__).resolve().parents[1] / "assets" / "briefs" / "demo_zh.yaml"
@@ -65,17 +67,24 @@ def bench_render(size: tuple[int, int] = (1280, 720), frames: int = 300, fps: in
     r = SceneRenderer(brief, size, fps)
     setup_ms = (time.perf_counter() - t0) * 1e3
     speech = _speech(frames / fps / 2, 0.5)
+    end_s = speech.start_s + speech.pcm.size / SAMPLE_RATE
     times = []
     kept: list[np.ndarray] = []
-    for k in range(frames):
-        t = k / fps
-        product = brief.products[0] if k < frames * 0.75 else brief.products[-1]
-        sp = speech if speech.start_s <= t < speech.start_s + speech.pcm.size / SAMPLE_RATE else None
-        t1 = time.perf_counter()
-        frame = r.render(FrameState(k, t, sp, product))
-        times.append((time.perf_counter() - t1) * 1e3)
-        if with_encode and k % 2 == 0:
-            kept.append(frame)
+
+    async def run() -> None:  # as the session does it: the render window told what is about to play, then the frame
+        for k in range(frames):
+            t = k / fps
+            product = brief.products[0] if k < frames * 0.75 else brief.products[-1]
+            sp = speech if speech.start_s <= t < end_s else None
+            ahead = Upcoming(k, ((round(speech.start_s * SAMPLE_RATE), speech),) if t < end_s else ())
+            t1 = time.perf_counter()
+            await r.prepare(ahead)
+            frame = r.render(FrameState(k, t, sp, product))
+            times.append((time.perf_counter() - t1) * 1e3)
+            if with_encode and k % 2 == 0:
+                kept.append(frame)
+
+    asyncio.run(run())
     r.close()
     steady = sorted(times)[: int(len(times) * 0.99)]  # the first caption page and a track build are one-off costs
     out = {"size": f"{size[0]}x{size[1]}", "frames": frames, "setup_ms": round(setup_ms, 1),
