@@ -23,7 +23,7 @@ from .config import ServiceSettings
 from .controller import Controller
 from .metrics import Metrics
 from .preview.hub import PreviewHub
-from .preview.webrtc import WebRTCPreviews
+from .preview.whep import WhepViewers
 from .recorder import Recorder
 from .scheduler import Scheduler
 from .storage import Store, open_database
@@ -41,7 +41,7 @@ class Services:
     auth: TokenAuth
     bus: EventBus
     previews: PreviewHub
-    webrtc: WebRTCPreviews
+    whep: WhepViewers
     backend: StreamBackend
     controller: Controller
     recorder: Recorder
@@ -72,7 +72,7 @@ class Services:
         webhooks = AlertWebhooks(settings.alert_webhook, settings.alert_secret, stream_webhooks(store))
         alerts = AlertEvaluator(bus, settings.alert_rules, schedule_windows(store),
                                 lambda sid: backend.state(sid) == "live", webhooks.send)
-        svc = cls(settings, engine, store, auth, bus, previews, WebRTCPreviews(previews), backend, controller,
+        svc = cls(settings, engine, store, auth, bus, previews, WhepViewers(), backend, controller,
                   recorder, Metrics(backend, bus, recorder),
                   Scheduler(store, controller, backend, settings.scheduler_tick_s, settings.schedule_lead_s),
                   alerts, webhooks, admin_token=generated)
@@ -89,7 +89,7 @@ class Services:
         for task_name in ("scheduler",):
             await self.tasks.cancel(task_name)
         self.previews.close()
-        await self.webrtc.close()
+        await self.whep.close()
         await self.controller.close()
         await asyncio.sleep(0.05)  # let the workers' last events reach the recorder's queue
         await self.recorder.flush()

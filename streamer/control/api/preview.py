@@ -1,16 +1,15 @@
 """REST: the live stream for viewers and the panel. WHEP (``POST .../whep`` an ``application/sdp`` offer: 201, the
-answer, and a ``Location`` to ``DELETE``), the older JSON WebRTC preview, and, for networks without UDP, MJPEG over
-plain HTTP (an <img> can show it) and a single JPEG snapshot."""
+answer, and a ``Location`` to ``DELETE``) and, for networks without UDP, MJPEG over plain HTTP (an <img> can show
+it) and a single JPEG snapshot."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from ..auth import Principal, require
 from ..preview.hub import PreviewFrame
@@ -28,16 +27,6 @@ BOUNDARY = "streamerframe"
 MJPEG_IDLE_S = 30.0  # end an MJPEG response when the stream sends nothing this long (stopped)
 SDP = "application/sdp"
 MAX_SDP_BYTES = 100_000
-
-
-class SessionDescription(BaseModel):
-    sdp: str = Field(min_length=1, max_length=100_000)
-    type: Literal["offer"]
-
-
-class Answer(BaseModel):
-    sdp: str
-    type: str
 
 
 @router.get("/preview.jpg", responses={200: {"content": {"image/jpeg": {}}}, 404: {}})
@@ -67,18 +56,6 @@ async def mjpeg(stream_id: str, svc: Svc, principal: Reader) -> StreamingRespons
                              headers={"Cache-Control": "no-store"})
 
 
-@router.post("/webrtc", response_model=Answer)
-async def webrtc_offer(stream_id: str, offer: SessionDescription, svc: Svc, principal: Reader) -> Answer:
-    await run_in_threadpool(visible_stream, svc, principal, stream_id)
-    try:
-        answer = await svc.webrtc.answer(stream_id, offer.sdp, offer.type)
-    except RuntimeError as e:
-        raise HTTPException(503, str(e)) from None
-    except Exception as e:  # an SDP aiortc cannot parse or use raises anything from ValueError to KeyError
-        raise HTTPException(422, f"sdp: cannot use this offer ({type(e).__name__}: {e})") from None
-    return Answer(**answer)
-
-
 @router.post("/whep", status_code=201, response_class=Response,
              responses={201: {"content": {SDP: {}}, "headers": {"Location": {"description": "the session: DELETE "
                                                                               "it to stop watching"}}},
@@ -95,7 +72,7 @@ async def whep_offer(stream_id: str, request: Request, svc: Svc, principal: Read
         raise HTTPException(409, f"stream {stream_id} is not live")
     feed = feed_path(WorkerFiles(svc.settings.worker_dir, stream_id).socket)
     try:
-        session, answer = await svc.webrtc.whep.answer(stream_id, feed, body.decode("utf-8", "replace"))
+        session, answer = await svc.whep.answer(stream_id, feed, body.decode("utf-8", "replace"))
     except NoH264 as e:
         raise HTTPException(422, f"sdp: {e}") from None
     except RuntimeError as e:
@@ -110,6 +87,6 @@ async def whep_offer(stream_id: str, request: Request, svc: Svc, principal: Read
 async def whep_end(stream_id: str, session_id: str, svc: Svc, principal: Reader) -> Response:
     """End a WHEP session (the viewer's peer connection closes)."""
     await run_in_threadpool(visible_stream, svc, principal, stream_id)
-    if svc.webrtc.whep.owner(session_id) != stream_id or not await svc.webrtc.whep.end(session_id):
+    if svc.whep.owner(session_id) != stream_id or not await svc.whep.end(session_id):
         raise HTTPException(404, f"no WHEP session {session_id!r} on stream {stream_id!r}")
     return Response(status_code=200)

@@ -1,1 +1,2 @@
-"""The live preview in the service: the latest JPEG per stream (``hub``) and WebRTC viewers fed from it (``webrtc``)."""
+"""The live stream in the service: the latest preview JPEG per stream (``hub``) and WHEP viewers fed the stream's
+own encode (``whep``, ``stream_feed``)."""
