@@ -256,8 +256,8 @@ class Session:
     def _upcoming(self, k: int, speaking: Speaking | None) -> Upcoming:
         """What frame ``k`` and the frames after it will play if nothing else cuts in: the utterance on air at ``k``
         and the next ready one, from the frame on which ``_tick_frames`` will begin it: the next one if it is
-        urgent, else the first on which the playout lets it (a reply after a script sentence skips the breath).
-        A reply taking a clause pause is not foreseen: the stage drops what it prepared when it happens."""
+        urgent, else the first on which the playout lets it (a reply after a script sentence skips the breath), or
+        the pause of the script sentence on air that a waiting reply will take (``_reply_can_cut_in``)."""
         on_air = ((round(speaking.start_s * SAMPLE_RATE), speaking),) if speaking is not None else ()
         nxt = self.speaker.next_ready()
         if nxt is None:
@@ -266,6 +266,9 @@ class Session:
         after_script = (cur.source if cur is not None else self._playout.last_source) == "script"
         free = 0 if nxt.urgent else self._playout.free_at(breath=nxt.source == "script" or not after_script)
         j = max(k + 1, -(-free * self.clock.fps // SAMPLE_RATE))  # the first frame starting at or after it
+        if cur is not None and cur.source == "script" and nxt.source != "script" and not nxt.urgent \
+                and self._reply_waiting_since is not None:
+            j = self._cut_in_frame(k, j) or j
         start = self.clock.frame_start_sample(j)
         return Upcoming(k, (*on_air, (start, self._playout.speaking(nxt, start))))
 
@@ -309,8 +312,23 @@ class Session:
         if self._reply_waiting_since is None:
             waited_s = max(0.0, time.monotonic() - reply.requested) if self.realtime and reply.requested else 0.0
             self._reply_waiting_since = sample - int(waited_s * SAMPLE_RATE)
+        return self._playout.in_pause(sample, self._cut_in_gap(sample))
+
+    def _cut_in_gap(self, sample: int) -> int:
+        """The shortest pause (samples) of the script sentence on air that the waiting reply takes at ``sample``:
+        a clause pause while it is patient, any pause between words after that."""
+        assert self._reply_waiting_since is not None
         patient = sample - self._reply_waiting_since < REPLY_PATIENCE_S * SAMPLE_RATE
-        return self._playout.in_pause(sample, int((CLAUSE_PAUSE_S if patient else WORD_PAUSE_S) * SAMPLE_RATE))
+        return int((CLAUSE_PAUSE_S if patient else WORD_PAUSE_S) * SAMPLE_RATE)
+
+    def _cut_in_frame(self, k: int, end: int) -> int | None:
+        """The first frame after ``k`` and before frame ``end`` whose start falls in a pause the waiting reply will
+        take (as ``_reply_can_cut_in`` will judge it then), if any."""
+        for j in range(k + 1, end):
+            sample = self.clock.frame_start_sample(j)
+            if self._playout.in_pause(sample, self._cut_in_gap(sample)):
+                return j
+        return None
 
     async def _maybe_begin_utterance(self, sample: int) -> None:
         if not self._playout.can_start(sample):

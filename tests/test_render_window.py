@@ -201,3 +201,31 @@ def test_a_reply_after_a_script_sentence_is_prepared_for_the_frame_it_will_start
     announced = next(n for n, c in enumerate(host.calls)
                      if c[0] == "prepare" and (first_frame, reply["t"]) in c[1])
     assert announced < draws[first_frame - 3]
+
+
+def test_a_reply_taking_a_pause_of_a_script_sentence_is_prepared_for_the_frame_it_cuts_in_on(tmp_path: Path,
+                                                                                              spy) -> None:
+    long = ("This mug keeps tea hot for twelve hours, it fits every cup holder, and it comes in four colours, "
+            "so there is one for everybody at home.")
+    script = [ScriptLine("Welcome to the show.", "a", None), ScriptLine(long, "a", None), *SCRIPT]
+
+    events: list[dict[str, Any]] = []
+
+    def on_event(e: dict[str, Any]) -> None:
+        events.append(e)
+        if e["type"] == "speech_start" and e["text"] == long:
+            session.say("Yes, it ships today.", source="reply")
+
+    session = Session(BRIEF, iter(script), create_tts("espeak:en-us", "en"), SceneRenderer(BRIEF, (320, 180), FPS),
+                      [open_output(str(tmp_path / "s.mkv"))], VideoSettings(320, 180, FPS, 300_000, "ultrafast"),
+                      realtime=True, duration_s=8, on_event=on_event)
+    asyncio.run(session.run())
+    (host,) = spy
+    reply = next(e for e in events if e["type"] == "speech_start" and e["source"] == "reply")
+    cut = next(e for e in events if e["type"] == "speech_end" and e["text"] == long)
+    assert not cut["complete"] and abs(cut["t"] - reply["t"]) < 1 / FPS  # it took a pause inside the sentence
+    first_frame = round(reply["t"] * FPS)
+    draws = {c[1]: n for n, c in enumerate(host.calls) if c[0] == "draw"}
+    announced = next(n for n, c in enumerate(host.calls)
+                     if c[0] == "prepare" and (first_frame, reply["t"]) in c[1])
+    assert announced < draws[first_frame - 3]  # its first faces were asked for before the sentence was cut
