@@ -66,7 +66,9 @@ def spy(monkeypatch: pytest.MonkeyPatch) -> list[SpyHost]:
     return spies
 
 
-def run_session(tmp_path: Path, seconds: float, react: Any = None) -> list[dict[str, Any]]:
+def run_session(tmp_path: Path, seconds: float, react: Any = None, script: Sequence[ScriptLine] = SCRIPT,
+                realtime: bool = False) -> list[dict[str, Any]]:
+    """A session on real espeak to a real file; ``react(session, event)`` sees every event as it is raised."""
     events: list[dict[str, Any]] = []
 
     def on_event(e: dict[str, Any]) -> None:
@@ -74,22 +76,29 @@ def run_session(tmp_path: Path, seconds: float, react: Any = None) -> list[dict[
         if react:
             react(session, e)
 
-    session = Session(BRIEF, iter(SCRIPT), create_tts("espeak:en-us", "en"), SceneRenderer(BRIEF, (320, 180), FPS),
+    session = Session(BRIEF, iter(script), create_tts("espeak:en-us", "en"), SceneRenderer(BRIEF, (320, 180), FPS),
                       [open_output(str(tmp_path / "s.mkv"))], VideoSettings(320, 180, FPS, 300_000, "ultrafast"),
-                      realtime=False, duration_s=seconds, on_event=on_event)
+                      realtime=realtime, duration_s=seconds, on_event=on_event)
     asyncio.run(session.run())
     return events
+
+
+def prepared_ahead(host: SpyHost, start_s: float, frames: int) -> bool:
+    """Whether the utterance starting at ``start_s`` was in a prepared window before the frame ``frames`` ahead of
+    its first one was drawn."""
+    first_frame = round(start_s * FPS)
+    draws = {c[1]: n for n, c in enumerate(host.calls) if c[0] == "draw"}
+    announced = next(n for n, c in enumerate(host.calls) if c[0] == "prepare" and (first_frame, start_s) in c[1])
+    return announced < draws[first_frame - frames]
 
 
 def test_an_utterances_frames_are_prepared_in_a_batch_before_it_goes_on_air(tmp_path: Path, spy) -> None:
     events = run_session(tmp_path, 8)
     (host,) = spy
     second = [e for e in events if e["type"] == "speech_start"][1]
+    assert prepared_ahead(host, second["t"], 3)  # a few frames before it goes on air, not as it airs
     first_frame = round(second["t"] * FPS)
     draws = {c[1]: n for n, c in enumerate(host.calls) if c[0] == "draw"}
-    announced = next(n for n, c in enumerate(host.calls)
-                     if c[0] == "prepare" and (first_frame, second["t"]) in c[1])
-    assert announced < draws[first_frame - 3]  # a few frames before it goes on air, not as it airs
     # by the time the frame before it is drawn, its opening half window is prepared, in batches
     batches = [[f for f, start in c[1] if start == second["t"]] for c in host.calls[:draws[first_frame - 1]]
                if c[0] == "prepare"]
@@ -181,26 +190,13 @@ def test_a_reply_after_a_script_sentence_is_prepared_for_the_frame_it_will_start
         if e["type"] == "speech_start" and e["text"] == "Mugs.":
             session.say("Yes, it ships today.", source="reply")
 
-    events: list[dict[str, Any]] = []
-
-    def on_event(e: dict[str, Any]) -> None:
-        events.append(e)
-        react(session, e)
-
-    session = Session(BRIEF, iter(script), create_tts("espeak:en-us", "en"), SceneRenderer(BRIEF, (320, 180), FPS),
-                      [open_output(str(tmp_path / "s.mkv"))], VideoSettings(320, 180, FPS, 300_000, "ultrafast"),
-                      realtime=True, duration_s=8, on_event=on_event)
-    asyncio.run(session.run())
+    events = run_session(tmp_path, 8, react, script, realtime=True)
     (host,) = spy
     reply = next(e for e in events if e["type"] == "speech_start" and e["source"] == "reply")
     before = [e for e in events if e["type"] == "speech_end" and e["t"] <= reply["t"]][-1]
     assert before["source"] == "script" and before["text"] in words
     assert before["complete"] and reply["t"] - before["t"] < 1 / FPS  # no breath before a reply
-    first_frame = round(reply["t"] * FPS)
-    draws = {c[1]: n for n, c in enumerate(host.calls) if c[0] == "draw"}
-    announced = next(n for n, c in enumerate(host.calls)
-                     if c[0] == "prepare" and (first_frame, reply["t"]) in c[1])
-    assert announced < draws[first_frame - 3]
+    assert prepared_ahead(host, reply["t"], 3)
 
 
 def test_a_reply_taking_a_pause_of_a_script_sentence_is_prepared_for_the_frame_it_cuts_in_on(tmp_path: Path,
@@ -209,23 +205,13 @@ def test_a_reply_taking_a_pause_of_a_script_sentence_is_prepared_for_the_frame_i
             "so there is one for everybody at home.")
     script = [ScriptLine("Welcome to the show.", "a", None), ScriptLine(long, "a", None), *SCRIPT]
 
-    events: list[dict[str, Any]] = []
-
-    def on_event(e: dict[str, Any]) -> None:
-        events.append(e)
+    def react(session: Session, e: dict[str, Any]) -> None:
         if e["type"] == "speech_start" and e["text"] == long:
             session.say("Yes, it ships today.", source="reply")
 
-    session = Session(BRIEF, iter(script), create_tts("espeak:en-us", "en"), SceneRenderer(BRIEF, (320, 180), FPS),
-                      [open_output(str(tmp_path / "s.mkv"))], VideoSettings(320, 180, FPS, 300_000, "ultrafast"),
-                      realtime=True, duration_s=8, on_event=on_event)
-    asyncio.run(session.run())
+    events = run_session(tmp_path, 8, react, script, realtime=True)
     (host,) = spy
     reply = next(e for e in events if e["type"] == "speech_start" and e["source"] == "reply")
     cut = next(e for e in events if e["type"] == "speech_end" and e["text"] == long)
     assert not cut["complete"] and abs(cut["t"] - reply["t"]) < 1 / FPS  # it took a pause inside the sentence
-    first_frame = round(reply["t"] * FPS)
-    draws = {c[1]: n for n, c in enumerate(host.calls) if c[0] == "draw"}
-    announced = next(n for n, c in enumerate(host.calls)
-                     if c[0] == "prepare" and (first_frame, reply["t"]) in c[1])
-    assert announced < draws[first_frame - 3]  # its first faces were asked for before the sentence was cut
+    assert prepared_ahead(host, reply["t"], 3)  # its first faces were asked for before the sentence was cut
