@@ -2,12 +2,12 @@
 
 A file output is lossless: ``send`` blocks when its queue is full, so a file render runs as fast as the disk allows;
 beside a live stream (``keep_pace``) it must not hold up a frame, so on a slow disk it drops like a live output and
-the recording gets a gap. A live (RTMP) output never blocks the session: when it is disconnected or its queue is full it drops packets and
-resumes at the next keyframe; a dropped or refused connection, or an ingest that stopped reading, reconnects with
-exponential backoff. Each RTMP connection is pushed from a process of its own (media/rtmp_push.py), so no ingest can
-stall the session. A file output whose write fails (disk full, the volume gone) stops for good: it tells
-``on_failed`` once, from its thread, and from then on drops what it is sent without blocking, so the live outputs
-and the session go on.
+the recording gets a gap. A live (RTMP) output never blocks the session: when it is disconnected or its queue is
+full it drops packets and resumes at the next keyframe; a dropped or refused connection, or an ingest that stopped
+reading, reconnects with exponential backoff. Each RTMP connection is pushed from a process of its own
+(media/rtmp_push.py), so no ingest can stall the session. A file output whose write fails (disk full, the volume
+gone) stops for good: it tells ``on_failed`` once, from its thread, and from then on drops what it is sent without
+blocking, so the live outputs and the session go on.
 """
 
 from __future__ import annotations
